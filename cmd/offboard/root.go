@@ -104,6 +104,6 @@ func newRootCmd(e *env) *cobra.Command {
 	root.SetErr(e.stderr)
 	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitCodesHelp + "\n")
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newRunCmd(e), newSandboxCmd(e))
+	root.AddCommand(newRunCmd(e), newSandboxCmd(e), newCandidatesCmd(e))
 	return root
 }
