@@ -176,12 +176,14 @@ func (s *Server) admit(r *http.Request, c call, now time.Time) (reply, fault, fu
 		}
 		return b.refusal(v, now, s.opts.BareThrottles, s.opts.DailyWithoutType), noFault, release
 	}
-	if e := s.dir.find(c.user); c.user != "" && e != nil {
-		if e.busy {
-			s.stats.Throttled++
-			s.stats.ThrottledConcurrent++
-			return throttle(msgConcurrent), noFault, release
-		}
+	e := s.dir.find(c.user)
+	switch {
+	case c.user == "" || e == nil: // a listing, or an unknown user: nothing to claim
+	case e.busy:
+		s.stats.Throttled++
+		s.stats.ThrottledConcurrent++
+		return throttle(msgConcurrent), noFault, release
+	default:
 		e.busy = true
 		release = func() { s.mu.Lock(); e.busy = false; s.mu.Unlock() }
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -111,15 +112,15 @@ func (o Options) Validate() error {
 		v    float64
 	}{{"light rate", o.LightRate}, {"medium rate", o.MediumRate},
 		{"background rate", o.BackgroundRate}} {
-		if r.v < 0 {
-			return optionsErrorf("%s %v is negative", r.name, r.v)
+		if !(r.v >= 0) || math.IsInf(r.v, 0) {
+			return optionsErrorf("%s %v is not a number of requests per second", r.name, r.v)
 		}
 	}
 	for _, p := range []struct {
 		name string
 		v    float64
 	}{{"fail rate", o.FailRate}, {"reset rate", o.ResetRate}} {
-		if p.v < 0 || p.v > 1 {
+		if !(p.v >= 0 && p.v <= 1) {
 			return optionsErrorf("%s %v is not between 0 and 1", p.name, p.v)
 		}
 	}

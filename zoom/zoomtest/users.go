@@ -2,6 +2,7 @@ package zoomtest
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
@@ -230,71 +231,79 @@ func readDirectoryRow(rec []string, cols map[string]int) (User, bool, error) {
 	f := func(name string) string { return field(rec, cols, name) }
 	u := User{
 		ID: f("id"), Email: f("email"), FirstName: f("first_name"), LastName: f("last_name"),
-		Status: strings.ToLower(f("status")), Role: f("role"), Dept: f("dept"),
-		Type: TypeLicensed,
+		Status: cmp.Or(strings.ToLower(f("status")), StatusActive),
+		Role:   cmp.Or(f("role"), "Member"), Dept: f("dept"),
 	}
 	if u.Email == "" {
 		return User{}, false, fmt.Errorf("%w: empty email", ErrUsersFile)
 	}
-	if u.ID == "" {
-		u.ID = userID(u.Email)
-	}
-	if u.Status == "" {
-		u.Status = StatusActive
-	}
-	if u.Role == "" {
-		u.Role = "Member"
-	}
-	var errs []error
-	if s := f("type"); s != "" {
-		var err error
-		u.Type, err = strconv.Atoi(s)
-		errs = append(errs, err)
-	}
-	var err error
-	u.LastLogin, err = parseWhen("last_login", f("last_login"))
-	errs = append(errs, err)
-	u.Created, err = parseWhen("created", f("created"))
-	errs = append(errs, err)
-	u.ZoomRoom, err = parseFlag("zoom_room", f("zoom_room"))
-	errs = append(errs, err)
-	u.UpcomingEvents, err = parseFlag("upcoming_events", f("upcoming_events"))
-	errs = append(errs, err)
-	if err := errors.Join(errs...); err != nil {
-		return User{}, false, fmt.Errorf("%w: %w", ErrUsersFile, err)
+	u.ID = cmp.Or(u.ID, userID(u.Email))
+	var p fieldParser
+	u.Type = p.number("type", f("type"), TypeLicensed)
+	u.LastLogin = p.when("last_login", f("last_login"))
+	u.Created = p.when("created", f("created"))
+	u.ZoomRoom = p.flag("zoom_room", f("zoom_room"))
+	u.UpcomingEvents = p.flag("upcoming_events", f("upcoming_events"))
+	if p.err != nil {
+		return User{}, false, fmt.Errorf("%w: %w", ErrUsersFile, p.err)
 	}
 	return u, true, nil
 }
 
-// parseWhen reads an RFC 3339 time, a date, or "Nd" for N days before today.
-func parseWhen(name, s string) (time.Time, error) {
+// fieldParser parses a row's fields, keeping the first error.
+type fieldParser struct{ err error }
+
+func (p *fieldParser) keep(err error) {
+	if p.err == nil {
+		p.err = err
+	}
+}
+
+// number reads an integer; empty means def.
+func (p *fieldParser) number(name, s string, def int) int {
 	if s == "" {
-		return time.Time{}, nil
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		p.keep(fmt.Errorf("%s %q: want a number", name, s))
+	}
+	return n
+}
+
+// when reads an RFC 3339 time, a date, or "Nd" for N days before today;
+// empty means the zero time.
+func (p *fieldParser) when(name, s string) time.Time {
+	if s == "" {
+		return time.Time{}
 	}
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
 		if err != nil || n < 0 {
-			return time.Time{}, fmt.Errorf("%s %q: want a count of days like 30d", name, s)
+			p.keep(fmt.Errorf("%s %q: want a count of days like 30d", name, s))
 		}
 		today := time.Now().UTC().Truncate(24 * time.Hour)
-		return today.Add(-time.Duration(n) * 24 * time.Hour), nil
+		return today.Add(-time.Duration(n) * 24 * time.Hour)
 	}
 	for _, layout := range []string{time.RFC3339, time.DateOnly} {
 		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
+			return t.UTC()
 		}
 	}
-	return time.Time{}, fmt.Errorf("%s %q: want an RFC 3339 time, a date or Nd", name, s)
+	p.keep(fmt.Errorf("%s %q: want an RFC 3339 time, a date or Nd", name, s))
+	return time.Time{}
 }
 
-func parseFlag(name, s string) (bool, error) {
+// flag reads a yes or no; empty means no.
+func (p *fieldParser) flag(name, s string) bool {
 	switch strings.ToLower(s) {
 	case "", "false", "no", "0":
-		return false, nil
+		return false
 	case "true", "yes", "1":
-		return true, nil
+		return true
 	}
-	return false, fmt.Errorf("%s %q: want true or false", name, s)
+	p.keep(fmt.Errorf("%s %q: want true or false", name, s))
+	return false
 }
 
 // checkDirectory reports users the server could not hold: a missing address,

@@ -3,6 +3,7 @@ package zoomtest_test
 import (
 	"encoding/csv"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -239,6 +240,7 @@ func TestOptionsValidate(t *testing.T) {
 		{"business", zoomtest.Options{Plan: "business", FailRate: 1, ResetRate: 0.5}, false},
 		{"unknown plan", zoomtest.Options{Plan: "enterprise-plus"}, true},
 		{"negative rate", zoomtest.Options{LightRate: -1}, true},
+		{"rate not a number", zoomtest.Options{BackgroundRate: math.NaN()}, true},
 		{"fail rate above 1", zoomtest.Options{FailRate: 1.5}, true},
 		{"negative reset rate", zoomtest.Options{ResetRate: -0.1}, true},
 		{"negative latency", zoomtest.Options{Latency: -time.Second}, true},
