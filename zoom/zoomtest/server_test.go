@@ -5,12 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/offboard/offboard/zoom/zoomtest"
 )
@@ -644,5 +648,28 @@ func TestUnknownEndpoint(t *testing.T) {
 	}
 	if a := c.do(http.MethodDelete, "/users/dan.morris@example.com", ""); a.status != 404 {
 		t.Errorf("DELETE user = %d; want 404: not simulated", a.status)
+	}
+}
+
+// TestClientCredentials checks that golang.org/x/oauth2's client-credentials
+// flow, set up for Zoom's account_credentials grant, works with the sandbox.
+func TestClientCredentials(t *testing.T) {
+	s := zoomtest.New(zoomtest.Options{})
+	creds := s.Credentials()
+	cfg := clientcredentials.Config{
+		ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, TokenURL: s.TokenURL(),
+		AuthStyle: oauth2.AuthStyleInHeader,
+		EndpointParams: url.Values{"grant_type": {"account_credentials"},
+			"account_id": {creds.AccountID}},
+	}
+	ctx := context.WithValue(t.Context(), oauth2.HTTPClient,
+		&http.Client{Transport: s.Transport()})
+	resp, err := cfg.Client(ctx).Get(s.APIURL() + "/users/dan.morris@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("get through clientcredentials = %d; want 200", resp.StatusCode)
 	}
 }
