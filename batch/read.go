@@ -70,6 +70,7 @@ type Input struct {
 	modTime time.Time
 	enc     textEncoding
 	delim   rune
+	sepLine bool // whether line 1 is an Excel "sep=" line, to be skipped
 	seed    maphash.Seed
 	judge   *rowJudge
 	users   *userTally
@@ -93,7 +94,8 @@ type Input struct {
 // ErrEncoding at the line and column of the first bad byte. Lines end in LF
 // or CRLF. Fields are separated by a comma, semicolon, tab or vertical bar,
 // whichever best splits the first records of the file, with quotes taken into
-// account; ReadOptions.Delimiter overrides the guess. Fields may be quoted,
+// account; ReadOptions.Delimiter overrides the guess. A first line such as
+// "sep=;", which Excel reads as naming the delimiter, is read so too. Fields may be quoted,
 // and quoted fields may hold delimiters, doubled quotes and line breaks. A
 // misplaced quote fails with ErrSyntax. Blank lines, and records whose fields
 // are all blank, are ignored anywhere. Records may have fewer fields than the
@@ -124,9 +126,10 @@ type Input struct {
 // its action is neither activate nor deactivate in any case (an empty one
 // is ReadOptions.DefaultAction); when ReadOptions.OnlyDomains is set and
 // the user is an email address outside those domains, or a Zoom user ID,
-// whose domain cannot be checked; or when its effective date is neither
-// YYYY-MM-DD nor RFC 3339. A row dated after today (by its UTC day) is
-// Skipped; a row with an empty date is done now. Among the other rows,
+// whose domain cannot be checked; or when its effective date is not
+// YYYY-MM-DD, RFC 3339, or YYYY-MM-DD HH:MM[:SS] (whose time is ignored). A
+// row dated after today (an RFC 3339 time by its UTC day) is Skipped; a row
+// with an empty date is done now. Among the other rows,
 // email addresses compare without regard to case and Zoom user IDs exactly:
 // a row that repeats an earlier row's user and action is Skipped as its
 // duplicate, and when rows give one user different actions every one of
@@ -309,5 +312,7 @@ func noEOF(err error) error {
 // scan returns a scanner for one pass over the file.
 func (in *Input) scan() *csvScanner {
 	src := io.NewSectionReader(in.f, 0, in.size)
-	return newCSVScanner(in.name, src, in.enc, in.delim, in.seed)
+	s := newCSVScanner(in.name, src, in.enc, in.delim, in.seed)
+	s.skipLine1 = in.sepLine
+	return s
 }

@@ -24,7 +24,11 @@ func (in *Input) check(opt *ReadOptions) error {
 		return err
 	}
 	in.users = newUserTally(in.seed, in.estimateRows(sample))
-	in.delim = opt.Delimiter
+	sep, sepLine := excelSep(sample)
+	in.delim, in.sepLine = opt.Delimiter, sepLine
+	if in.delim == 0 && sepLine {
+		in.delim = sep
+	}
 	if in.delim == 0 {
 		in.delim = detectDelimiter(sample, truncated, recognisable)
 	}

@@ -198,6 +198,9 @@ func (j *rowJudge) judge(rec []string, line int) Row {
 	action, actionProblem := j.parseAction(cellAt(rec, j.action))
 	row.Action = action
 	problem := identityProblem(row.User)
+	if j.header != nil && problem != "" && row.User == j.header[j.identity] {
+		problem = "this row repeats the header"
+	}
 	if problem == "" {
 		problem = actionProblem
 	}
@@ -252,19 +255,28 @@ func (j *rowJudge) outsideDomains(user string) string {
 		domain, strings.Join(j.domains, ", "))
 }
 
-// effectiveDay returns the UTC day of the cleaned cell c, an ISO date such
-// as 2026-11-30 or an RFC 3339 date and time. An empty cell has the zero
-// day, which is never after today: a row without a date is done now.
+// dateLayouts are the layouts of an effective date without a zone: a date,
+// or a date and time as spreadsheets write a cell formatted so. The time of
+// such a value is ignored.
+var dateLayouts = []string{time.DateOnly, time.DateTime, "2006-01-02T15:04:05",
+	"2006-01-02 15:04", "2006-01-02T15:04"}
+
+// effectiveDay returns the UTC day of the cleaned cell c: an ISO date such
+// as 2026-11-30, an RFC 3339 date and time, or a date and time without a
+// zone. An empty cell has the zero day, which is never after today: a row
+// without a date is done now.
 func effectiveDay(c string) (time.Time, string) {
 	if c == "" {
 		return time.Time{}, ""
 	}
-	if t, err := time.Parse(time.DateOnly, c); err == nil {
-		return t, ""
-	}
 	if t, err := time.Parse(time.RFC3339, c); err == nil {
 		y, m, d := t.UTC().Date()
 		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), ""
+	}
+	for _, layout := range dateLayouts {
+		if t, err := time.Parse(layout, c); err == nil {
+			return t.Truncate(24 * time.Hour), ""
+		}
 	}
 	return time.Time{}, fmt.Sprintf("effective date %q is neither YYYY-MM-DD nor RFC 3339", c)
 }

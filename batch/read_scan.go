@@ -54,6 +54,8 @@ type csvScanner struct {
 	pos  *posCounter
 	hash *maphash.Hash // of the raw bytes read
 	last int           // line where the last record returned starts
+	// skipLine1 says to skip a record that starts on line 1.
+	skipLine1 bool
 }
 
 // newCSVScanner returns a scanner of the raw bytes src, which it decodes
@@ -82,11 +84,12 @@ func (s *csvScanner) next() ([]string, int, error) {
 			return nil, 0, s.fail(err)
 		}
 		s.pos.mark = s.cr.InputOffset()
-		if blankRecord(rec) {
+		line, _ := s.cr.FieldPos(0)
+		if blankRecord(rec) || s.skipLine1 && line == 1 {
 			continue
 		}
-		s.last, _ = s.cr.FieldPos(0)
-		return rec, s.last, nil
+		s.last = line
+		return rec, line, nil
 	}
 }
 

@@ -255,6 +255,18 @@ func scoreDelimiter(sample []byte, truncated bool, d rune, known func(string) bo
 	return s
 }
 
+// excelSep returns the delimiter that the first line of sample names when
+// it is an Excel "sep=" line, such as "sep=;".
+func excelSep(sample []byte) (rune, bool) {
+	line, _, _ := bytes.Cut(sample, []byte("\n"))
+	rest, ok := bytes.CutPrefix(bytes.TrimSuffix(line, []byte("\r")), []byte("sep="))
+	r, size := utf8.DecodeRune(rest)
+	if !ok || size != len(rest) || !validDelimiter(r) {
+		return 0, false
+	}
+	return r, true
+}
+
 // validDelimiter reports whether encoding/csv accepts d as a delimiter.
 func validDelimiter(d rune) bool {
 	return d != 0 && d != '"' && d != '\r' && d != '\n' && utf8.ValidRune(d) &&

@@ -52,6 +52,7 @@ var readGoldenCases = []struct {
 	{name: "semicolon"},
 	{name: "semicolon-as-comma", file: "semicolon", opt: ReadOptions{Delimiter: ','}},
 	{name: "pipe"},
+	{name: "excel-sep"},
 	{name: "excel-trailing"},
 	{name: "ragged"},
 	{name: "header-names"},
@@ -374,5 +375,72 @@ func TestRowsAfterClose(t *testing.T) {
 		if err == nil {
 			t.Fatal("Rows() after Close yielded a row; want an error")
 		}
+	}
+}
+
+func TestRowsConcurrently(t *testing.T) {
+	in, err := Open(filepath.Join("testdata", "read", "judge.csv"), ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	want := in.Summary().Rows
+	counts := make(chan int)
+	for range 4 {
+		go func() {
+			n := 0
+			for _, err := range in.Rows() {
+				if err != nil {
+					n = -1
+					break
+				}
+				n++
+			}
+			counts <- n
+		}()
+	}
+	for range 4 {
+		if got := <-counts; got != want {
+			t.Errorf("Rows() read at the same time as others gave %d rows; want %d", got, want)
+		}
+	}
+}
+
+func TestReadRecordTooLong(t *testing.T) {
+	data := "Email,Note\na@example.com,\"" + strings.Repeat("x", maxRecordBytes+10) + "\n"
+	_, err := Open(writeInput(t, data), ReadOptions{})
+	var ie *InputError
+	if !errors.As(err, &ie) || !errors.Is(err, ErrSyntax) || !strings.Contains(err.Error(), "quote") {
+		t.Errorf("Open(an unclosed quote before 1 MiB) = %v; want ErrSyntax about a quote", err)
+	}
+}
+
+func TestReadExcelSep(t *testing.T) {
+	tests := []struct {
+		sample string
+		want   rune
+		ok     bool
+	}{
+		{"sep=;\r\nName;Email\r\n", ';', true},
+		{"sep=\t\n", '\t', true},
+		{"sep=|", '|', true},
+		{"sep=\"\n", 0, false},
+		{"sep=;;\n", 0, false},
+		{"sep=\n", 0, false},
+		{"Email\n", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := excelSep([]byte(tt.sample))
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("excelSep(%q) = %q, %v; want %q, %v", tt.sample, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestOpenDirectory(t *testing.T) {
+	_, err := Open(t.TempDir(), ReadOptions{})
+	var ie *InputError
+	if !errors.As(err, &ie) {
+		t.Errorf("Open(a directory) = %v; want an *InputError", err)
 	}
 }
