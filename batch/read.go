@@ -104,10 +104,10 @@ type Input struct {
 // Workbooks, PDF documents and other binary files fail with ErrNotCSV, and
 // a file without data rows fails with ErrEmpty.
 //
-// The first record is the header, unless it looks like a user (its first
-// field is an email address or a Zoom user ID and no field is a known
-// header): then the file is a plain list of users, one a line, optionally
-// with an action in the second field. Headers compare without regard to
+// The first record is the header, unless it reads as a row of a plain list
+// of users: a valid email address or a Zoom user ID of 22 characters,
+// optionally followed by an action, and nothing else. Then the file is such
+// a list, one user a line, optionally with an action in the second field. Headers compare without regard to
 // case, spaces, dashes and underscores. The column of users is the one
 // that ReadOptions.Column names, or else the one headed Email, E-mail or
 // Email Address, or else Zoom User ID or User ID, or else User, or else ID;
@@ -133,7 +133,13 @@ type Input struct {
 // email addresses compare without regard to case and Zoom user IDs exactly:
 // a row that repeats an earlier row's user and action is Skipped as its
 // duplicate, and when rows give one user different actions every one of
-// them is Invalid, since which one is meant cannot be known.
+// them is Invalid, since which one is meant cannot be known. Rows already
+// Invalid or Skipped take no part in this. An allowed domain matches only
+// itself: subdomains have to be listed too.
+//
+// Lines in errors and in rows are physical lines of the file, from 1,
+// counted across quoted line breaks and blank lines; columns in errors
+// count the bytes of the line in UTF-8 from 1, as encoding/csv does.
 func Open(path string, opt ReadOptions) (*Input, error) {
 	if opt.Name == "" {
 		opt.Name = path

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/offboard/offboard/zoom"
 )
 
 // colLayout says which fields of a record hold what.
@@ -61,8 +63,8 @@ func recognisable(c string) bool {
 }
 
 // hasHeader reports whether first, the first record of a file, is a header.
-// It is, unless opt names no column and first looks like a user (an email
-// address or a Zoom user ID) rather than names of columns.
+// It is, unless opt names no column and first reads as a row of a plain
+// list (see isListRow).
 func hasHeader(first []string, opt *ReadOptions) bool {
 	if opt.Column != "" || opt.EffectiveColumn != "" {
 		return true
@@ -72,8 +74,27 @@ func hasHeader(first []string, opt *ReadOptions) bool {
 			return true
 		}
 	}
-	c := cleanCell(first[0])
-	return !strings.Contains(c, "@") && !isZoomID(c)
+	return !isListRow(first)
+}
+
+// isListRow reports whether rec reads as a row of a list without a header:
+// a valid email address or a Zoom user ID of the usual 22 characters,
+// optionally followed by an action, and nothing else. The test is strict
+// because a header taken for a user would be sent to Zoom.
+func isListRow(rec []string) bool {
+	user := cleanCell(rec[0])
+	isUser := strings.Contains(user, "@") && identityProblem(user) == "" ||
+		len(user) == 22 && isZoomID(user)
+	if !isUser {
+		return false
+	}
+	for i, c := range rec[1:] {
+		c = cleanCell(c)
+		if _, err := zoom.ParseAction(strings.ToLower(c)); c != "" && (i > 0 || err != nil) {
+			return false
+		}
+	}
+	return true
 }
 
 // listLayout is the layout of a file without a header: users in the first

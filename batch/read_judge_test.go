@@ -221,6 +221,11 @@ func TestReadHasHeader(t *testing.T) {
 		{[]string{"alice@example.com"}, ReadOptions{}, false},
 		{[]string{" zJKyaiAyTNC-MWjiWC18KQ ", "activate"}, ReadOptions{}, false},
 		{[]string{"alice@example.com", "Email"}, ReadOptions{}, true},
+		{[]string{"alice@example.com", "ACTIVATE", ""}, ReadOptions{}, false},
+		{[]string{"alice@example.com", "Alice"}, ReadOptions{}, true},
+		{[]string{"alice@example.com", "", "Alice"}, ReadOptions{}, true},
+		{[]string{"PrimaryEmailAddress1"}, ReadOptions{}, true},
+		{[]string{"Email (name@example.com)"}, ReadOptions{}, true},
 		{[]string{"alice@example.com"}, ReadOptions{Column: "Mail"}, true},
 	}
 	for _, tt := range tests {
