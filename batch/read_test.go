@@ -307,11 +307,17 @@ func TestOpenReaderLeavesNoFile(t *testing.T) {
 func TestRowsAfterChange(t *testing.T) {
 	tests := []struct {
 		name, before, after string
+		keepTime            bool // whether the file keeps its modification time
 	}{
-		{"row added", "Email\na@example.com\n", "Email\na@example.com\nb@example.com\n"},
+		{"row added", "Email\na@example.com\n", "Email\na@example.com\nb@example.com\n", false},
 		{"action flipped", "Email,Action\na@example.com,activate\n",
-			"Email,Action\na@example.com,deactivat\n"},
-		{"same size", "Email\na@example.com\n", "Email\nb@example.com\n"},
+			"Email,Action\na@example.com,deactivat\n", false},
+		{"same size", "Email\na@example.com\n", "Email\nb@example.com\n", false},
+		{"same size and time", "Email\na@example.com\n", "Email\nb@example.com\n", true},
+		{"same users and time", "Email,Name\na@example.com,Al\n", "Email,Name\na@example.com,Bo\n",
+			true},
+		{"row moved", "Email\na@example.com\nb@example.com\n", "Email\nb@example.com\na@example.com\n",
+			true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -325,7 +331,11 @@ func TestRowsAfterChange(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tt.after), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.Chtimes(path, time.Time{}, time.Now().Add(time.Hour)); err != nil {
+			mtime := time.Now().Add(time.Hour)
+			if tt.keepTime {
+				mtime = in.modTime
+			}
+			if err := os.Chtimes(path, time.Time{}, mtime); err != nil {
 				t.Fatal(err)
 			}
 			var last error
