@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -67,7 +66,10 @@ type AccountTokens struct {
 	cfg    clientcredentials.Config
 	client *http.Client
 
-	mu      sync.Mutex
+	// lock is held by the one caller fetching or reading the token. It is a
+	// channel rather than a mutex so that a caller waiting for it can give
+	// up when its context ends.
+	lock    chan struct{}
 	token   string
 	renewAt time.Time
 }
@@ -80,6 +82,7 @@ func NewAccountTokens(c Credentials, tokenURL string, client *http.Client) *Acco
 	}
 	return &AccountTokens{
 		client: client,
+		lock:   make(chan struct{}, 1),
 		cfg: clientcredentials.Config{
 			ClientID:     c.ClientID,
 			ClientSecret: c.ClientSecret,
@@ -96,8 +99,12 @@ func NewAccountTokens(c Credentials, tokenURL string, client *http.Client) *Acco
 // Token returns the current token, fetching a new one when there is none or
 // it is about to expire.
 func (a *AccountTokens) Token(ctx context.Context) (string, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	select {
+	case a.lock <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-a.lock }()
 	if a.token != "" && time.Now().Before(a.renewAt) {
 		return a.token, nil
 	}
@@ -116,8 +123,8 @@ func (a *AccountTokens) Token(ctx context.Context) (string, error) {
 
 // Renew drops stale if it is still the current token.
 func (a *AccountTokens) Renew(stale string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	a.lock <- struct{}{}
+	defer func() { <-a.lock }()
 	if a.token == stale {
 		a.token = ""
 	}

@@ -1,0 +1,277 @@
+package batch
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/offboard/offboard/zoom"
+)
+
+// ReportHeader is the report's header row: its columns, in order.
+var ReportHeader = []string{
+	"line", "user", "action", "outcome", "http_status", "zoom_code",
+	"message", "attempts", "tracking_id", "finished_at",
+}
+
+// Result is how one row ended: one line of the report.
+type Result struct {
+	Seq        int // the row's index among the data rows, from 0; not in the report
+	Line       int // physical line where the row starts in the input
+	User       string
+	Action     zoom.Action
+	Outcome    Outcome
+	HTTPStatus int // 0 when no request was answered
+	ZoomCode   int // 0 when Zoom gave no code
+	Message    string
+	Attempts   int // requests sent for the row
+	TrackingID string
+	FinishedAt time.Time
+}
+
+// record returns the report line for r. Zero numbers are empty cells: the
+// report never uses 0 for "none".
+func (r Result) record() []string {
+	finished := ""
+	if !r.FinishedAt.IsZero() {
+		finished = r.FinishedAt.UTC().Format(time.RFC3339)
+	}
+	return []string{
+		strconv.Itoa(r.Line), r.User, string(r.Action), string(r.Outcome),
+		itoaOrEmpty(r.HTTPStatus), itoaOrEmpty(r.ZoomCode), r.Message,
+		itoaOrEmpty(r.Attempts), r.TrackingID, finished,
+	}
+}
+
+func itoaOrEmpty(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+// syncInterval is how often a report file is flushed to disk while rows are
+// being written, so that a crash loses at most the rows of the last interval.
+const syncInterval = time.Second
+
+// Report writes results as rows finish. A report on a file is the run's
+// journal: each result is written as soon as it is known and the file is
+// synced every second, so a crash loses at most the last second's rows. Close
+// then rewrites the file in input order. A report on a stream that cannot be
+// rewritten holds results back instead, until the rows before them are done.
+//
+// Its methods are safe for concurrent use.
+type Report struct {
+	mu      sync.Mutex
+	w       *csv.Writer
+	file    *os.File // nil for a stream
+	dirty   bool     // written since the last sync
+	err     error    // the first write error; every later write fails with it
+	next    int      // stream: the Seq of the next result to write
+	held    map[int]Result
+	lastSeq int // file: the Seq written last, to tell if a rewrite is needed
+	sorted  bool
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+// CreateReport creates a new report file at path, readable and writable by
+// its owner only: the report holds email addresses. It refuses to overwrite
+// an existing file.
+func CreateReport(path string) (*Report, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create report: %w", err)
+	}
+	r := newFileReport(f)
+	if err := r.writeRecord(ReportHeader); err != nil {
+		r.Close()
+		os.Remove(path)
+		return nil, err
+	}
+	return r, nil
+}
+
+// ResumeReport reopens the report that j was read from, to append the
+// results of a resumed run. A torn last line is cut off first. Close then
+// rewrites the report with one line per input row, the newest result of each.
+func ResumeReport(j *Journal) (*Report, error) {
+	f, err := os.OpenFile(j.path, os.O_WRONLY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("reopen report: %w", err)
+	}
+	if err := f.Truncate(j.size); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cut the torn end of the report: %w", err)
+	}
+	if _, err := f.Seek(j.size, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("reopen report: %w", err)
+	}
+	r := newFileReport(f)
+	r.sorted = false
+	return r, nil
+}
+
+func newFileReport(f *os.File) *Report {
+	r := &Report{w: csv.NewWriter(f), file: f, lastSeq: -1, sorted: true,
+		stop: make(chan struct{}), stopped: make(chan struct{})}
+	go r.syncEvery(syncInterval)
+	return r
+}
+
+// NewStreamReport returns a report written to w in input order.
+func NewStreamReport(w io.Writer) (*Report, error) {
+	r := &Report{w: csv.NewWriter(w), held: make(map[int]Result)}
+	return r, r.writeRecord(ReportHeader)
+}
+
+// Write records a result. An error means the report can no longer be
+// written: the run must stop, since calls without a record must not happen.
+func (r *Report) Write(res Result) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err != nil {
+		return r.err
+	}
+	if r.file != nil {
+		if res.Seq < r.lastSeq {
+			r.sorted = false
+		}
+		r.lastSeq = max(r.lastSeq, res.Seq)
+		return r.writeRecord(res.record())
+	}
+	r.held[res.Seq] = res
+	for {
+		next, ok := r.held[r.next]
+		if !ok {
+			return nil
+		}
+		delete(r.held, r.next)
+		r.next++
+		if err := r.writeRecord(next.record()); err != nil {
+			return err
+		}
+	}
+}
+
+// writeRecord writes and flushes one line. r.mu must be held or r unshared.
+func (r *Report) writeRecord(rec []string) error {
+	r.w.Write(rec)
+	r.w.Flush()
+	if err := r.w.Error(); err != nil {
+		r.err = fmt.Errorf("write report: %w", err)
+		return r.err
+	}
+	r.dirty = true
+	return nil
+}
+
+func (r *Report) syncEvery(d time.Duration) {
+	defer close(r.stopped)
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-t.C:
+			r.mu.Lock()
+			if r.dirty && r.err == nil {
+				if err := r.file.Sync(); err != nil {
+					r.err = fmt.Errorf("sync report: %w", err)
+				}
+				r.dirty = false
+			}
+			r.mu.Unlock()
+		}
+	}
+}
+
+// Close finishes the report. A report file whose rows finished out of order,
+// or that holds several results of a row, is rewritten in input order with
+// the newest result of each row, through a temporary file renamed over it,
+// so that a crash during the rewrite leaves the journal whole.
+func (r *Report) Close() error {
+	if r.file == nil {
+		return r.err
+	}
+	close(r.stop)
+	<-r.stopped
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	err := r.err
+	if serr := r.file.Sync(); err == nil && serr != nil {
+		err = fmt.Errorf("sync report: %w", serr)
+	}
+	if cerr := r.file.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close report: %w", cerr)
+	}
+	if err == nil && !r.sorted {
+		err = sortReport(r.file.Name())
+	}
+	return err
+}
+
+// sortReport rewrites the report at path with its rows in input order,
+// keeping only the last record of each input line.
+func sortReport(path string) error {
+	recs, err := readRecords(path)
+	if err != nil {
+		return err
+	}
+	recs = newestPerLine(recs)
+	slices.SortStableFunc(recs[1:], func(a, b []string) int {
+		x, _ := strconv.Atoi(a[0])
+		y, _ := strconv.Atoi(b[0])
+		return x - y
+	})
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".offboard-report-*")
+	if err != nil {
+		return fmt.Errorf("sort report: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	w := csv.NewWriter(tmp)
+	w.WriteAll(recs)
+	err = errors.Join(w.Error(), tmp.Sync(), tmp.Close())
+	if err != nil {
+		return fmt.Errorf("sort report: %w", err)
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// newestPerLine drops every record that a later record of the same input
+// line supersedes. The header stays first.
+func newestPerLine(recs [][]string) [][]string {
+	last := make(map[string]int, len(recs))
+	for i, rec := range recs[1:] {
+		last[rec[0]] = i + 1
+	}
+	out := recs[:1]
+	for i, rec := range recs[1:] {
+		if last[rec[0]] == i+1 {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+func readRecords(path string) ([][]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read report: %w", err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("read report %s: %w", path, err)
+	}
+	return recs, nil
+}

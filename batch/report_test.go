@@ -1,0 +1,124 @@
+package batch
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/offboard/offboard/zoom"
+)
+
+func readReport(t *testing.T, path string) [][]string {
+	t.Helper()
+	recs, err := readRecords(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func TestReportFileOrderAndColumns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "leavers.report.csv")
+	r, err := CreateReport(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 3, 10, 0, 0, 0, time.FixedZone("X", 3600))
+	// Rows finish out of order, as workers do.
+	for _, seq := range []int{2, 0, 3, 1} {
+		res := Result{Seq: seq, Line: seq*2 + 2, User: "u" + string(rune('a'+seq)), Action: zoom.Deactivate,
+			Outcome: Updated, HTTPStatus: 204, Attempts: 1, FinishedAt: at}
+		if seq == 1 {
+			res.Outcome, res.HTTPStatus, res.ZoomCode, res.Message = Failed, 404, 1001, "User does not exist, really"
+		}
+		if err := r.Write(res); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Before Close the journal already holds every row, in the order they finished.
+	if got := readReport(t, path); len(got) != 5 || got[1][0] != "6" {
+		t.Fatalf("journal before Close = %q; want 4 rows, line 6 first", got)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := readReport(t, path)
+	if strings.Join(got[0], ",") != strings.Join(ReportHeader, ",") {
+		t.Errorf("header = %q; want %q", got[0], ReportHeader)
+	}
+	want := [][]string{
+		{"2", "ua", "deactivate", "updated", "204", "", "", "1", "", "2026-12-03T09:00:00Z"},
+		{"4", "ub", "deactivate", "failed", "404", "1001", "User does not exist, really", "1", "", "2026-12-03T09:00:00Z"},
+		{"6", "uc", "deactivate", "updated", "204", "", "", "1", "", "2026-12-03T09:00:00Z"},
+		{"8", "ud", "deactivate", "updated", "204", "", "", "1", "", "2026-12-03T09:00:00Z"},
+	}
+	for i, w := range want {
+		if strings.Join(got[i+1], "|") != strings.Join(w, "|") {
+			t.Errorf("row %d = %q; want %q", i+1, got[i+1], w)
+		}
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o600 {
+		t.Errorf("report mode = %v; want 0600", perm)
+	}
+}
+
+func TestReportRefusesOverwrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.csv")
+	if err := os.WriteFile(path, []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CreateReport(path); !errors.Is(err, os.ErrExist) {
+		t.Fatalf("CreateReport(existing) = %v; want os.ErrExist", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "keep me" {
+		t.Errorf("existing file = %q; want it untouched", b)
+	}
+}
+
+func TestStreamReportHoldsRowsInOrder(t *testing.T) {
+	var buf bytes.Buffer
+	r, err := NewStreamReport(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, seq := range []int{1, 2, 0, 4, 3} {
+		r.Write(Result{Seq: seq, Line: seq + 2, User: "u", Outcome: Skipped})
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, rec := range recs[1:] {
+		lines = append(lines, rec[0])
+	}
+	if got := strings.Join(lines, ","); got != "2,3,4,5,6" {
+		t.Errorf("stream report lines = %s; want 2,3,4,5,6", got)
+	}
+}
+
+// failingWriter fails every write, as a full disk does.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+func TestReportWriteErrorSticks(t *testing.T) {
+	r := &Report{w: csv.NewWriter(failingWriter{}), held: map[int]Result{}}
+	err1 := r.Write(Result{Seq: 0, Line: 2})
+	err2 := r.Write(Result{Seq: 1, Line: 3})
+	if err1 == nil || err2 == nil || !strings.Contains(err2.Error(), "no space left") {
+		t.Errorf("Write() on a full disk = %v, %v; want both to fail with the cause", err1, err2)
+	}
+}

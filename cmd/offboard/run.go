@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/offboard/offboard/batch"
+	"github.com/offboard/offboard/zoom"
+)
+
+// runFlags are the flags of offboard run.
+type runFlags struct {
+	action      string
+	column      string
+	report      string
+	plan        string
+	share       float64
+	rate        float64
+	concurrency int
+	maxAttempts int
+	apiURL      string
+	tokenURL    string
+	sandbox     bool
+	yes         bool
+	quiet       bool
+	dryRun      bool
+	offline     bool
+}
+
+const runExamples = `  # Rehearse on the built-in Zoom sandbox: no account, no credentials.
+  offboard run --sandbox testdata/leavers.csv
+
+  # Preview against the real account, changing nothing.
+  offboard run --dry-run leavers.csv
+
+  # Deactivate everyone in the file on a Business account, for cron.
+  offboard run --plan business --yes --quiet leavers.csv
+
+  # Reactivate users read from standard input.
+  cut -d, -f1 returning.csv | offboard run --action activate --report returning.report.csv -`
+
+func newRunCmd(e *env) *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run [flags] FILE",
+		Short: "Activate or deactivate every user listed in a CSV file",
+		Long: `Run reads FILE, a CSV with a header, and for each row activates or
+deactivates the Zoom user it names (a Zoom user ID or an email address). FILE
+may be - for standard input, in which case --report is required.
+
+Every row ends in the report, a CSV with its outcome, HTTP status and Zoom
+error code. Calls are paced by one token bucket for the whole run, sized for
+Zoom's Light rate-limit category.
+
+Credentials come from the environment: ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and
+ZOOM_CLIENT_SECRET of a Server-to-Server OAuth app, or ZOOM_ACCESS_TOKEN.`,
+		Example: runExamples,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRun(cmd.Context(), e, &f, args[0])
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.action, "action", "deactivate", "action for rows that have none: activate or deactivate")
+	fl.StringVar(&f.column, "column", "", "the identity column, when the default match is not wanted")
+	fl.StringVar(&f.report, "report", "", "where the report goes (default FILE with .report.csv; - means stdout)")
+	fl.StringVar(&f.plan, "plan", "pro", "the account's Zoom plan, which sets the Light limit: free, pro or business")
+	fl.Float64Var(&f.share, "share", 0.8, "fraction of the plan's limit this run may use")
+	fl.Float64Var(&f.rate, "rate", 0, "requests per second, overriding --plan and --share")
+	fl.IntVar(&f.concurrency, "concurrency", 0, "workers (default: enough to reach the rate at the latency seen)")
+	fl.IntVar(&f.maxAttempts, "max-attempts", 5, "attempts per row for retryable failures")
+	fl.StringVar(&f.apiURL, "api-url", "", "Zoom's API base (default $ZOOM_API_URL or "+zoom.DefaultAPIURL+")")
+	fl.StringVar(&f.tokenURL, "token-url", "", "Zoom's token endpoint (default $ZOOM_TOKEN_URL or "+zoom.DefaultTokenURL+")")
+	fl.BoolVar(&f.sandbox, "sandbox", false, "run against the built-in Zoom simulator on loopback; needs no credentials")
+	fl.BoolVar(&f.yes, "yes", false, "go ahead without asking")
+	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar and no summary, for cron")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "change nothing: get each user and report what a real run would do")
+	fl.BoolVar(&f.offline, "offline", false, "with --dry-run: check the file alone, with no network")
+	return cmd
+}
+
+// planLight is the Light rate limit of each Zoom plan, in requests per second.
+var planLight = map[string]float64{"free": 4, "pro": 30, "business": 80}
+
+func (f *runFlags) check(file string) error {
+	if _, err := zoom.ParseAction(f.action); err != nil {
+		return usageErrorf("--action: %v", err)
+	}
+	if _, ok := planLight[f.plan]; !ok {
+		return usageErrorf("--plan %q: want free, pro or business", f.plan)
+	}
+	if !(f.share > 0 && f.share <= 1) {
+		return usageErrorf("--share %v: want a fraction above 0, at most 1", f.share)
+	}
+	if f.rate < 0 || math.IsNaN(f.rate) || math.IsInf(f.rate, 0) {
+		return usageErrorf("--rate %v: want a positive number of requests per second", f.rate)
+	}
+	if f.concurrency < 0 {
+		return usageErrorf("--concurrency %d: want a positive number of workers", f.concurrency)
+	}
+	if f.maxAttempts < 1 {
+		return usageErrorf("--max-attempts %d: want at least 1", f.maxAttempts)
+	}
+	if f.offline && !f.dryRun {
+		return usageErrorf("--offline works only with --dry-run")
+	}
+	if file == "-" && f.report == "" {
+		return usageErrorf("reading standard input needs --report PATH (or --report - for stdout)")
+	}
+	return nil
+}
+
+// pace returns the requests per second the run may use.
+func (f *runFlags) pace() float64 {
+	if f.rate > 0 {
+		return f.rate
+	}
+	return planLight[f.plan] * f.share
+}
+
+// reportPath returns where the report goes: leavers.csv -> leavers.report.csv.
+func (f *runFlags) reportPath(file string) string {
+	if f.report != "" {
+		return f.report
+	}
+	return strings.TrimSuffix(file, filepath.Ext(file)) + ".report.csv"
+}
+
+func runRun(ctx context.Context, e *env, f *runFlags, file string) error {
+	if err := f.check(file); err != nil {
+		return err
+	}
+	in, err := openInput(e, f, file)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+
+	svc := &service{}
+	if !f.offline {
+		var cleanup func()
+		if svc, cleanup, err = newService(e, f); err != nil {
+			return err
+		}
+		defer cleanup()
+	}
+
+	report, path, err := createReport(e, f, file)
+	if err != nil {
+		return err
+	}
+	p := newProgress(e, f, in.Summary().Rows, svc.gate)
+	r := &batch.Runner{
+		Concurrency: svc.workers,
+		Report:      report,
+		DryRun:      f.dryRun,
+		OnResult:    p.add,
+	}
+	if svc.client != nil {
+		r.Service = svc.client
+	}
+	start := time.Now()
+	runErr := r.Run(ctx, in.Rows())
+	closeErr := report.Close()
+	p.finish()
+	if closeErr != nil && runErr == nil {
+		runErr = &batch.StopError{Reason: batch.ErrReport, Err: closeErr}
+	}
+	counts := r.Counts()
+	if !f.quiet {
+		printSummary(e.stderr, counts, time.Since(start), svc.gate, path)
+	}
+	return exitFor(e, f, file, counts, runErr)
+}
+
+func openInput(e *env, f *runFlags, file string) (*batch.Input, error) {
+	opt := batch.ReadOptions{Name: file, Column: f.column, DefaultAction: zoom.Action(f.action)}
+	var in *batch.Input
+	var err error
+	if file == "-" {
+		in, err = batch.OpenReader(e.stdin, opt)
+	} else {
+		in, err = batch.Open(file, opt)
+	}
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return in, nil
+}
+
+func createReport(e *env, f *runFlags, file string) (*batch.Report, string, error) {
+	path := f.reportPath(file)
+	if path == "-" {
+		r, err := batch.NewStreamReport(e.stdout)
+		return r, "standard output", err
+	}
+	r, err := batch.CreateReport(path)
+	if errors.Is(err, os.ErrExist) {
+		return nil, "", usageErrorf("report %s already exists: move it away or choose another with --report", path)
+	}
+	if err != nil {
+		return nil, "", &exitError{code: exitUsage, err: err}
+	}
+	return r, path, nil
+}
+
+// exitFor turns how the run ended into the exit code, printing why it stopped.
+func exitFor(e *env, f *runFlags, file string, counts map[batch.Outcome]int, err error) error {
+	var se *batch.StopError
+	switch {
+	case errors.As(err, &se):
+		fmt.Fprintf(e.stderr, "offboard: the run stopped early: %v\n", se)
+		if !se.ResetAt.IsZero() {
+			fmt.Fprintf(e.stderr, "The limit resets at %s (%s local time).\n",
+				se.ResetAt.UTC().Format(time.RFC3339), se.ResetAt.Local().Format("15:04 MST"))
+		}
+		return &exitError{code: exitStopped}
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(e.stderr, "offboard: interrupted; rows not done are recorded as pending.")
+		return &exitError{code: exitInterrupted}
+	case err != nil:
+		return &exitError{code: exitUsage, err: err}
+	case counts[batch.Failed] > 0 || counts[batch.Invalid] > 0:
+		return &exitError{code: exitRowsFailed}
+	}
+	return nil
+}
