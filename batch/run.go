@@ -155,7 +155,11 @@ func (st *run) dispatch(g *errgroup.Group, rows iter.Seq2[Row, error]) error {
 		seq++
 		if st.Journal != nil {
 			if o := st.Journal.Done(row); o != "" {
-				st.count(o) // the report already holds its result
+				// The report already holds its result.
+				st.count(o)
+				if st.OnResult != nil {
+					st.OnResult(Result{Seq: s, Line: row.Line, User: row.User, Action: row.Action, Outcome: o})
+				}
 				continue
 			}
 		}

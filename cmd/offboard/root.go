@@ -38,6 +38,9 @@ type env struct {
 	// does offboard ask questions or draw a progress bar.
 	stdinTTY  bool
 	stderrTTY bool
+	// abandon is closed when the user interrupts a second time: calls still
+	// in flight are then given up at once.
+	abandon <-chan struct{}
 }
 
 func newSystemEnv() *env {

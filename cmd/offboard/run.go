@@ -33,6 +33,7 @@ type runFlags struct {
 	quiet       bool
 	dryRun      bool
 	offline     bool
+	resume      bool
 }
 
 const runExamples = `  # Rehearse on the built-in Zoom sandbox: no account, no credentials.
@@ -84,6 +85,8 @@ ZOOM_CLIENT_SECRET of a Server-to-Server OAuth app, or ZOOM_ACCESS_TOKEN.`,
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar and no summary, for cron")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "change nothing: get each user and report what a real run would do")
 	fl.BoolVar(&f.offline, "offline", false, "with --dry-run: check the file alone, with no network")
+	fl.BoolVar(&f.resume, "resume", false,
+		"continue the run whose report is at the report path: rows it records as done are not sent again")
 	return cmd
 }
 
@@ -111,6 +114,9 @@ func (f *runFlags) check(file string) error {
 	}
 	if f.offline && !f.dryRun {
 		return usageErrorf("--offline works only with --dry-run")
+	}
+	if f.resume && (f.report == "-" || f.dryRun) {
+		return usageErrorf("--resume needs a report file, and a real run: not --report - or --dry-run")
 	}
 	if file == "-" && f.report == "" {
 		return usageErrorf("reading standard input needs --report PATH (or --report - for stdout)")
@@ -153,7 +159,7 @@ func runRun(ctx context.Context, e *env, f *runFlags, file string) error {
 		defer cleanup()
 	}
 
-	report, path, err := createReport(e, f, file)
+	report, journal, path, err := openReport(e, f, file, in)
 	if err != nil {
 		return err
 	}
@@ -161,8 +167,10 @@ func runRun(ctx context.Context, e *env, f *runFlags, file string) error {
 	r := &batch.Runner{
 		Concurrency: svc.workers,
 		Report:      report,
+		Journal:     journal,
 		DryRun:      f.dryRun,
 		OnResult:    p.add,
+		Abandon:     e.abandon,
 	}
 	if svc.client != nil {
 		r.Service = svc.client
@@ -178,7 +186,7 @@ func runRun(ctx context.Context, e *env, f *runFlags, file string) error {
 	if !f.quiet {
 		printSummary(e.stderr, counts, time.Since(start), svc.gate, path)
 	}
-	return exitFor(e, f, file, counts, runErr)
+	return exitFor(e, resumeHint(f, file), counts, runErr)
 }
 
 func openInput(e *env, f *runFlags, file string) (*batch.Input, error) {
@@ -196,35 +204,71 @@ func openInput(e *env, f *runFlags, file string) (*batch.Input, error) {
 	return in, nil
 }
 
-func createReport(e *env, f *runFlags, file string) (*batch.Report, string, error) {
+// openReport creates the report, or with --resume reopens it and reads what
+// it records, after checking that it was written for this input.
+func openReport(e *env, f *runFlags, file string, in *batch.Input) (*batch.Report, *batch.Journal, string, error) {
 	path := f.reportPath(file)
 	if path == "-" {
 		r, err := batch.NewStreamReport(e.stdout)
-		return r, "standard output", err
+		return r, nil, "standard output", err
+	}
+	if f.resume {
+		r, j, err := resumeReport(path, in)
+		return r, j, path, err
 	}
 	r, err := batch.CreateReport(path)
 	if errors.Is(err, os.ErrExist) {
-		return nil, "", usageErrorf("report %s already exists: move it away or choose another with --report", path)
+		return nil, nil, "", usageErrorf("report %s already exists: add --resume to continue that run, "+
+			"or choose another report with --report", path)
 	}
 	if err != nil {
-		return nil, "", &exitError{code: exitUsage, err: err}
+		return nil, nil, "", &exitError{code: exitUsage, err: err}
 	}
-	return r, path, nil
+	return r, nil, path, nil
+}
+
+func resumeReport(path string, in *batch.Input) (*batch.Report, *batch.Journal, error) {
+	j, err := batch.ReadJournal(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, usageErrorf("there is no report at %s to resume: run without --resume", path)
+	}
+	if err != nil {
+		return nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	if err := j.Verify(in.Rows()); err != nil {
+		return nil, nil, usageErrorf("cannot resume from %s: %v", path, err)
+	}
+	r, err := batch.ResumeReport(j)
+	if err != nil {
+		return nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	return r, j, nil
+}
+
+// resumeHint is the command that continues a stopped run.
+func resumeHint(f *runFlags, file string) string {
+	hint := "offboard run --resume"
+	if f.report != "" {
+		hint += " --report " + f.report
+	}
+	return hint + " [the same flags] " + file
 }
 
 // exitFor turns how the run ended into the exit code, printing why it stopped.
-func exitFor(e *env, f *runFlags, file string, counts map[batch.Outcome]int, err error) error {
+func exitFor(e *env, hint string, counts map[batch.Outcome]int, err error) error {
 	var se *batch.StopError
 	switch {
 	case errors.As(err, &se):
 		fmt.Fprintf(e.stderr, "offboard: the run stopped early: %v\n", se)
 		if !se.ResetAt.IsZero() {
 			fmt.Fprintf(e.stderr, "The limit resets at %s (%s local time).\n",
-				se.ResetAt.UTC().Format(time.RFC3339), se.ResetAt.Local().Format("15:04 MST"))
+				se.ResetAt.UTC().Format(time.RFC3339), se.ResetAt.Local().Format("2006-01-02 15:04 MST"))
 		}
+		fmt.Fprintf(e.stderr, "Rows not done are recorded as pending. To finish the run later:\n  %s\n", hint)
 		return &exitError{code: exitStopped}
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintln(e.stderr, "offboard: interrupted; rows not done are recorded as pending.")
+		fmt.Fprintf(e.stderr, "offboard: interrupted; rows not done are recorded as pending. "+
+			"To finish the run:\n  %s\n", hint)
 		return &exitError{code: exitInterrupted}
 	case err != nil:
 		return &exitError{code: exitUsage, err: err}
