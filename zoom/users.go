@@ -18,9 +18,11 @@ type User struct {
 	Status        string    `json:"status"`    // "active", "inactive" or "pending"
 	Type          int       `json:"type"`      // see the Type constants
 	RoleName      string    `json:"role_name"` // "Owner", "Admin", "Member" or a custom role
+	RoleID        string    `json:"role_id"`   // "0" owner, "1" admin, "2" member; listings give only this
 	Dept          string    `json:"dept"`
 	LastLoginTime time.Time `json:"last_login_time"`
 	CreatedAt     time.Time `json:"created_at"`
+	UserCreatedAt time.Time `json:"user_created_at"` // listings' name for CreatedAt
 }
 
 // User types, as Zoom numbers them.
