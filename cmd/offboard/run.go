@@ -34,6 +34,10 @@ type runFlags struct {
 	dryRun      bool
 	offline     bool
 	resume      bool
+	encoding    string
+	delimiter   string
+	effective   string
+	onlyDomains []string
 }
 
 const runExamples = `  # Rehearse on the built-in Zoom sandbox: no account, no credentials.
@@ -85,6 +89,13 @@ ZOOM_CLIENT_SECRET of a Server-to-Server OAuth app, or ZOOM_ACCESS_TOKEN.`,
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar and no summary, for cron")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "change nothing: get each user and report what a real run would do")
 	fl.BoolVar(&f.offline, "offline", false, "with --dry-run: check the file alone, with no network")
+	fl.StringVar(&f.encoding, "encoding", "",
+		"the file's text encoding: utf-8, utf-16le, utf-16be, windows-1252 or latin1 (default: UTF-8 or UTF-16 by its byte-order mark)")
+	fl.StringVar(&f.delimiter, "delimiter", "", "the field delimiter: , ; | or tab (default: detected)")
+	fl.StringVar(&f.effective, "effective-column", "",
+		"a date column (2026-11-30 or RFC 3339): rows dated after today (UTC) are skipped")
+	fl.StringArrayVar(&f.onlyDomains, "only-domain", nil,
+		"accept only emails in this domain (repeatable); other rows are invalid")
 	fl.BoolVar(&f.resume, "resume", false,
 		"continue the run whose report is at the report path: rows it records as done are not sent again")
 	return cmd
@@ -190,9 +201,20 @@ func runRun(ctx context.Context, e *env, f *runFlags, file string) error {
 }
 
 func openInput(e *env, f *runFlags, file string) (*batch.Input, error) {
-	opt := batch.ReadOptions{Name: file, Column: f.column, DefaultAction: zoom.Action(f.action)}
+	delim, err := parseDelimiter(f.delimiter)
+	if err != nil {
+		return nil, err
+	}
+	opt := batch.ReadOptions{
+		Name:            file,
+		Column:          f.column,
+		DefaultAction:   zoom.Action(f.action),
+		Delimiter:       delim,
+		Encoding:        f.encoding,
+		EffectiveColumn: f.effective,
+		OnlyDomains:     f.onlyDomains,
+	}
 	var in *batch.Input
-	var err error
 	if file == "-" {
 		in, err = batch.OpenReader(e.stdin, opt)
 	} else {
@@ -202,6 +224,19 @@ func openInput(e *env, f *runFlags, file string) (*batch.Input, error) {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
 	return in, nil
+}
+
+// parseDelimiter reads --delimiter: one character, or "tab".
+func parseDelimiter(s string) (rune, error) {
+	switch s {
+	case "":
+		return 0, nil
+	case "tab", `\t`, "\t":
+		return '\t', nil
+	case ",", ";", "|":
+		return rune(s[0]), nil
+	}
+	return 0, usageErrorf("--delimiter %q: want , ; | or tab", s)
 }
 
 // openReport creates the report, or with --resume reopens it and reads what
