@@ -87,7 +87,7 @@ func FindCandidates(ctx context.Context, d Directory, c Criteria) (*Listing, err
 	var kept []zoom.User
 	err := listAll(ctx, d, c.Status, l, func(u zoom.User) {
 		switch {
-		case u.LastLoginTime.IsZero() && u.CreatedAt.IsZero():
+		case u.LastLoginTime.IsZero() && createdAt(u).IsZero():
 			l.Undated++
 		case c.matches(u):
 			kept = append(kept, u)
@@ -129,7 +129,16 @@ func (c Criteria) matches(u zoom.User) bool {
 	if !u.LastLoginTime.IsZero() {
 		return u.LastLoginTime.Before(c.Before)
 	}
-	return u.CreatedAt.Before(c.Before)
+	return createdAt(u).Before(c.Before)
+}
+
+// createdAt is when u was created. Listings name it user_created_at; the
+// created_at they also carry is deprecated.
+func createdAt(u zoom.User) time.Time {
+	if !u.UserCreatedAt.IsZero() {
+		return u.UserCreatedAt
+	}
+	return u.CreatedAt
 }
 
 // dropPrivileged returns users without owners, and without admins unless c
@@ -213,8 +222,12 @@ func (s *seenSet) add(u zoom.User) bool {
 	return true
 }
 
-// withRoles fills in the role of every user that lacks one by getting the
-// user, a few at a time. Users that no longer exist are dropped.
+// builtinRoles names Zoom's built-in roles by the role_id listings give.
+var builtinRoles = map[string]string{"0": "Owner", "1": "Admin", "2": "Member"}
+
+// withRoles fills in the role of every user that lacks one: from the role_id
+// for built-in roles, else by getting the user, a few at a time. Users that
+// no longer exist are dropped.
 func withRoles(ctx context.Context, d Directory, users []zoom.User, workers int,
 	l *Listing) ([]zoom.User, error) {
 	if workers <= 0 {
@@ -224,6 +237,9 @@ func withRoles(ctx context.Context, d Directory, users []zoom.User, workers int,
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers)
 	for i := range users {
+		if users[i].RoleName == "" {
+			users[i].RoleName = builtinRoles[users[i].RoleID]
+		}
 		if users[i].RoleName != "" {
 			continue
 		}
@@ -271,7 +287,7 @@ func SortCandidates(users []zoom.User) {
 		var by int
 		switch {
 		case aNever && bNever:
-			by = a.CreatedAt.Compare(b.CreatedAt)
+			by = createdAt(a).Compare(createdAt(b))
 		case aNever || bNever:
 			by = compareBool(bNever, aNever) // never first
 		default:
