@@ -31,10 +31,19 @@ func TestReportFileOrderAndColumns(t *testing.T) {
 	at := time.Date(2026, 12, 3, 10, 0, 0, 0, time.FixedZone("X", 3600))
 	// Rows finish out of order, as workers do.
 	for _, seq := range []int{2, 0, 3, 1} {
-		res := Result{Seq: seq, Line: seq*2 + 2, User: "u" + string(rune('a'+seq)), Action: zoom.Deactivate,
-			Outcome: Updated, HTTPStatus: 204, Attempts: 1, FinishedAt: at}
+		res := Result{
+			Seq:        seq,
+			Line:       seq*2 + 2,
+			User:       "u" + string(rune('a'+seq)),
+			Action:     zoom.Deactivate,
+			Outcome:    Updated,
+			HTTPStatus: 204,
+			Attempts:   1,
+			FinishedAt: at,
+		}
 		if seq == 1 {
-			res.Outcome, res.HTTPStatus, res.ZoomCode, res.Message = Failed, 404, 1001, "User does not exist, really"
+			res.Outcome, res.HTTPStatus, res.ZoomCode = Failed, 404, 1001
+			res.Message = "User does not exist, really"
 		}
 		if err := r.Write(res); err != nil {
 			t.Fatal(err)
@@ -53,7 +62,18 @@ func TestReportFileOrderAndColumns(t *testing.T) {
 	}
 	want := [][]string{
 		{"2", "ua", "deactivate", "updated", "204", "", "", "1", "", "2026-12-03T09:00:00Z"},
-		{"4", "ub", "deactivate", "failed", "404", "1001", "User does not exist, really", "1", "", "2026-12-03T09:00:00Z"},
+		{
+			"4",
+			"ub",
+			"deactivate",
+			"failed",
+			"404",
+			"1001",
+			"User does not exist, really",
+			"1",
+			"",
+			"2026-12-03T09:00:00Z",
+		},
 		{"6", "uc", "deactivate", "updated", "204", "", "", "1", "", "2026-12-03T09:00:00Z"},
 		{"8", "ud", "deactivate", "updated", "204", "", "", "1", "", "2026-12-03T09:00:00Z"},
 	}

@@ -104,23 +104,31 @@ type attempt func(ctx context.Context) (Response, []byte, string, error)
 
 // retry runs send through gate until it succeeds, fails for good or runs out
 // of attempts. A 401 with code 124 renews the token once and tries again.
-func (cl *Client) retry(ctx context.Context, gate *ratelimit.Gate, send attempt) (Response, []byte, error) {
+func (cl *Client) retry(
+	ctx context.Context,
+	gate *ratelimit.Gate,
+	send attempt,
+) (Response, []byte, error) {
 	var (
 		resp    Response
 		data    []byte
 		renewed bool
 	)
-	n, err := gate.Call(ctx, cl.cfg.MaxAttempts, func(ctx context.Context) (ratelimit.Verdict, error) {
-		var token string
-		var err error
-		resp, data, token, err = send(ctx)
-		if !renewed && isInvalidToken(err) && cl.cfg.Tokens.Renew(token) {
-			cl.logger.Debug("zoom rejected the access token; renewing it")
-			renewed = true
-			return ratelimit.Verdict{Retry: true}, err
-		}
-		return verdict(ctx, err), err
-	})
+	n, err := gate.Call(
+		ctx,
+		cl.cfg.MaxAttempts,
+		func(ctx context.Context) (ratelimit.Verdict, error) {
+			var token string
+			var err error
+			resp, data, token, err = send(ctx)
+			if !renewed && isInvalidToken(err) && cl.cfg.Tokens.Renew(token) {
+				cl.logger.Debug("zoom rejected the access token; renewing it")
+				renewed = true
+				return ratelimit.Verdict{Retry: true}, err
+			}
+			return verdict(ctx, err), err
+		},
+	)
 	resp.Attempts = n
 	return resp, data, err
 }
@@ -128,9 +136,13 @@ func (cl *Client) retry(ctx context.Context, gate *ratelimit.Gate, send attempt)
 // do sends c through gate and decodes a successful body into out, when out is
 // not nil.
 func (cl *Client) do(ctx context.Context, gate *ratelimit.Gate, c call, out any) (Response, error) {
-	resp, data, err := cl.retry(ctx, gate, func(ctx context.Context) (Response, []byte, string, error) {
-		return cl.sendOnce(ctx, c)
-	})
+	resp, data, err := cl.retry(
+		ctx,
+		gate,
+		func(ctx context.Context) (Response, []byte, string, error) {
+			return cl.sendOnce(ctx, c)
+		},
+	)
 	if err == nil && out != nil {
 		err = decode(c, data, out)
 	}
@@ -149,7 +161,8 @@ func decode(c call, data []byte, out any) error {
 
 func isInvalidToken(err error) bool {
 	var e *Error
-	return errors.As(err, &e) && e.HTTPStatus == http.StatusUnauthorized && e.Code == CodeInvalidToken
+	return errors.As(err, &e) && e.HTTPStatus == http.StatusUnauthorized &&
+		e.Code == CodeInvalidToken
 }
 
 func (cl *Client) sendOnce(ctx context.Context, c call) (Response, []byte, string, error) {

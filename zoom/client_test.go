@@ -70,20 +70,33 @@ func (z *fakeZoom) token(w http.ResponseWriter, r *http.Request) {
 	id, secret, ok := r.BasicAuth()
 	if !ok || id != "client" || secret != "s3cret-value" {
 		w.WriteHeader(401)
-		io.WriteString(w, `{"reason":"Invalid client_id or client_secret","error":"invalid_client"}`)
+		io.WriteString(
+			w,
+			`{"reason":"Invalid client_id or client_secret","error":"invalid_client"}`,
+		)
 		return
 	}
 	if r.URL.RawQuery != "" {
 		z.t.Errorf("token request query = %q; want parameters in the body", r.URL.RawQuery)
 	}
 	r.ParseForm()
-	if g, a := r.PostForm.Get("grant_type"), r.PostForm.Get("account_id"); g != "account_credentials" || a != "acct" {
-		z.t.Errorf("token form grant_type, account_id = %q, %q; want account_credentials, acct", g, a)
+	g, a := r.PostForm.Get("grant_type"), r.PostForm.Get("account_id")
+	if g != "account_credentials" || a != "acct" {
+		z.t.Errorf(
+			"token form grant_type, account_id = %q, %q; want account_credentials, acct",
+			g,
+			a,
+		)
 	}
 	tok := fmt.Sprintf("token-%d", len(z.tokens)+1)
 	z.tokens = append(z.tokens, tok)
 	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"access_token":%q,"token_type":"bearer","expires_in":%d,"scope":"user:write:admin"}`, tok, z.ttl)
+	fmt.Fprintf(
+		w,
+		`{"access_token":%q,"token_type":"bearer","expires_in":%d,"scope":"user:write:admin"}`,
+		tok,
+		z.ttl,
+	)
 }
 
 func (z *fakeZoom) issued() int {
@@ -96,7 +109,11 @@ func (z *fakeZoom) issued() int {
 func newTestClient(t *testing.T, z *fakeZoom) *Client {
 	t.Helper()
 	hc := &http.Client{Transport: handlerTransport{z}}
-	tokens := NewAccountTokens(Credentials{"acct", "client", "s3cret-value"}, "http://zoom.test/oauth/token", hc)
+	tokens := NewAccountTokens(
+		Credentials{"acct", "client", "s3cret-value"},
+		"http://zoom.test/oauth/token",
+		hc,
+	)
 	c, err := NewClient(Config{
 		APIURL:      "http://zoom.test/v2",
 		Tokens:      tokens,
@@ -124,12 +141,17 @@ func TestSetStatusRequest(t *testing.T) {
 					t.Errorf("Content-Type = %q; want application/json", ct)
 				}
 				var body map[string]any
-				if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body["action"] != "deactivate" || len(body) != 1 {
+				if err := json.NewDecoder(r.Body).Decode(&body); err != nil ||
+					body["action"] != "deactivate" ||
+					len(body) != 1 {
 					t.Errorf("body = %v (%v); want {\"action\":\"deactivate\"}", body, err)
 				}
 				w.WriteHeader(status)
 			}
-			resp, err := newTestClient(t, z).SetStatus(context.Background(), "jane+x@example.com", Deactivate)
+			resp, err := newTestClient(
+				t,
+				z,
+			).SetStatus(context.Background(), "jane+x@example.com", Deactivate)
 			if err != nil {
 				t.Fatalf("SetStatus() error = %v", err)
 			}
@@ -178,7 +200,12 @@ func TestRetries(t *testing.T) {
 		{"retry-after seconds is honoured", func(w http.ResponseWriter, n int) {
 			if n == 1 {
 				w.Header().Set("Retry-After", "7")
-				zoomError(w, 429, 429, "You have reached the maximum per-second rate limit for this API.")
+				zoomError(
+					w,
+					429,
+					429,
+					"You have reached the maximum per-second rate limit for this API.",
+				)
 				return
 			}
 			w.WriteHeader(200)
@@ -196,11 +223,24 @@ func TestRetries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				z := &fakeZoom{t: t, ttl: 3600, api: func(w http.ResponseWriter, r *http.Request, n int) { tt.answer(w, n) }}
+				z := &fakeZoom{
+					t:   t,
+					ttl: 3600,
+					api: func(w http.ResponseWriter, r *http.Request, n int) { tt.answer(w, n) },
+				}
 				start := time.Now()
-				resp, err := newTestClient(t, z).SetStatus(context.Background(), "a@b.c", Deactivate)
+				resp, err := newTestClient(
+					t,
+					z,
+				).SetStatus(context.Background(), "a@b.c", Deactivate)
 				if (err != nil) != tt.wantErr || resp.Attempts != tt.wantAttempts {
-					t.Fatalf("SetStatus() = %+v, %v; want %d attempts, error %v", resp, err, tt.wantAttempts, tt.wantErr)
+					t.Fatalf(
+						"SetStatus() = %+v, %v; want %d attempts, error %v",
+						resp,
+						err,
+						tt.wantAttempts,
+						tt.wantErr,
+					)
 				}
 				var ze *Error
 				if tt.wantCode != 0 && (!errors.As(err, &ze) || ze.Code != tt.wantCode) {
@@ -229,7 +269,11 @@ func TestDailyLimitIsNotWaited(t *testing.T) {
 			t.Fatalf("SetStatus() error = %v; want a daily limit resetting at %s", err, reset)
 		}
 		if resp.Attempts != 1 || time.Since(start) > time.Minute {
-			t.Errorf("SetStatus() made %d attempts over %v; want 1 attempt and no wait", resp.Attempts, time.Since(start))
+			t.Errorf(
+				"SetStatus() made %d attempts over %v; want 1 attempt and no wait",
+				resp.Attempts,
+				time.Since(start),
+			)
 		}
 	})
 }
@@ -248,7 +292,11 @@ func TestTokenRenewedOn124(t *testing.T) {
 		z.mu.Unlock()
 		resp, err := c.SetStatus(context.Background(), "b@b.c", Deactivate)
 		if err != nil || resp.Attempts != 2 {
-			t.Fatalf("SetStatus() after the token was dropped = %+v, %v; want success in 2 attempts", resp, err)
+			t.Fatalf(
+				"SetStatus() after the token was dropped = %+v, %v; want success in 2 attempts",
+				resp,
+				err,
+			)
 		}
 		if n := z.issued(); n != 3 {
 			t.Errorf("tokens issued = %d; want 3 (one renewal by offboard)", n)
@@ -325,7 +373,11 @@ func TestSecretsStayOut(t *testing.T) {
 		zoomError(w, 401, 124, "Invalid access token.")
 	}}
 	hc := &http.Client{Transport: handlerTransport{z}}
-	bad := NewAccountTokens(Credentials{"acct", "client", "wrong-secret-xyz"}, "http://zoom.test/oauth/token", hc)
+	bad := NewAccountTokens(
+		Credentials{"acct", "client", "wrong-secret-xyz"},
+		"http://zoom.test/oauth/token",
+		hc,
+	)
 	_, err := bad.Token(context.Background())
 	var ae *AuthError
 	if !errors.As(err, &ae) || ae.Reason != "Invalid client_id or client_secret" {
@@ -333,7 +385,10 @@ func TestSecretsStayOut(t *testing.T) {
 	}
 	c := newTestClient(t, z)
 	_, err = c.SetStatus(context.Background(), "a@b.c", Deactivate)
-	for _, s := range []string{err.Error(), fmt.Sprint(Credentials{"acct", "client", "s3cret-value"}), fmt.Sprintf("%+v", ae)} {
+	shown := []string{
+		err.Error(), fmt.Sprint(Credentials{"acct", "client", "s3cret-value"}), fmt.Sprintf("%+v", ae),
+	}
+	for _, s := range shown {
 		for _, secret := range []string{"wrong-secret-xyz", "s3cret-value", "token-1", "token-2"} {
 			if strings.Contains(s, secret) {
 				t.Errorf("%q shows the secret %q", s, secret)

@@ -18,10 +18,30 @@ func TestParseRetryAfter(t *testing.T) {
 	}{
 		{"delta seconds", "120", now.Add(2 * time.Minute).UTC(), false},
 		{"zero seconds", "0", now.UTC(), false},
-		{"http date", "Sun, 31 May 2020 00:00:00 GMT", time.Date(2020, 5, 31, 0, 0, 0, 0, time.UTC), false},
-		{"rfc 3339 utc", "2020-05-31T00:00:00Z", time.Date(2020, 5, 31, 0, 0, 0, 0, time.UTC), false},
-		{"rfc 3339 offset", "2020-05-31T02:00:00+02:00", time.Date(2020, 5, 31, 0, 0, 0, 0, time.UTC), false},
-		{"no zone is utc", "2020-05-31T00:00:00", time.Date(2020, 5, 31, 0, 0, 0, 0, time.UTC), false},
+		{
+			"http date",
+			"Sun, 31 May 2020 00:00:00 GMT",
+			time.Date(2020, 5, 31, 0, 0, 0, 0, time.UTC),
+			false,
+		},
+		{
+			"rfc 3339 utc",
+			"2020-05-31T00:00:00Z",
+			time.Date(2020, 5, 31, 0, 0, 0, 0, time.UTC),
+			false,
+		},
+		{
+			"rfc 3339 offset",
+			"2020-05-31T02:00:00+02:00",
+			time.Date(2020, 5, 31, 0, 0, 0, 0, time.UTC),
+			false,
+		},
+		{
+			"no zone is utc",
+			"2020-05-31T00:00:00",
+			time.Date(2020, 5, 31, 0, 0, 0, 0, time.UTC),
+			false,
+		},
 		{"empty", "", time.Time{}, true},
 		{"junk", "soon", time.Time{}, true},
 		{"negative", "-5", time.Time{}, true},
@@ -30,7 +50,14 @@ func TestParseRetryAfter(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseRetryAfter(tt.in, now)
 			if (err != nil) != tt.wantErr || !got.Equal(tt.want) {
-				t.Fatalf("parseRetryAfter(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
+				t.Fatalf(
+					"parseRetryAfter(%q) = %v, %v; want %v, error %v",
+					tt.in,
+					got,
+					err,
+					tt.want,
+					tt.wantErr,
+				)
 			}
 			if err == nil && got.Location() != time.UTC {
 				t.Errorf("parseRetryAfter(%q) location = %v; want UTC", tt.in, got.Location())
@@ -48,7 +75,11 @@ func response(status int, header http.Header, body string) *http.Response {
 	rec.WriteHeader(status)
 	io.WriteString(rec, body)
 	resp := rec.Result()
-	resp.Request = httptest.NewRequest(http.MethodPut, "https://api.zoom.us/v2/users/a@b.c/status", nil)
+	resp.Request = httptest.NewRequest(
+		http.MethodPut,
+		"https://api.zoom.us/v2/users/a@b.c/status",
+		nil,
+	)
 	return resp
 }
 
@@ -61,8 +92,22 @@ func TestCheckResponse(t *testing.T) {
 		wantMsg    string
 		wantTracks string
 	}{
-		{"zoom error", 404, `{"code":1001,"message":"User does not exist: a@b.c."}`, 1001, "User does not exist: a@b.c.", "t-1"},
-		{"extra fields", 400, `{"code":300,"message":"Bad","errors":[{"field":"action"}]}`, 300, "Bad", "t-1"},
+		{
+			"zoom error",
+			404,
+			`{"code":1001,"message":"User does not exist: a@b.c."}`,
+			1001,
+			"User does not exist: a@b.c.",
+			"t-1",
+		},
+		{
+			"extra fields",
+			400,
+			`{"code":300,"message":"Bad","errors":[{"field":"action"}]}`,
+			300,
+			"Bad",
+			"t-1",
+		},
 		{"html body", 502, `<html>Bad Gateway</html>`, 0, "Bad Gateway", "t-1"},
 		{"empty body", 500, ``, 0, "Internal Server Error", "t-1"},
 		{"json of another shape", 400, `["x"]`, 0, "Bad Request", "t-1"},
@@ -76,12 +121,17 @@ func TestCheckResponse(t *testing.T) {
 			if !ok {
 				t.Fatalf("checkResponse() = %T %v; want *Error", err, err)
 			}
-			if e.HTTPStatus != tt.status || e.Code != tt.wantCode || e.Message != tt.wantMsg || e.TrackingID != tt.wantTracks {
+			if e.HTTPStatus != tt.status || e.Code != tt.wantCode || e.Message != tt.wantMsg ||
+				e.TrackingID != tt.wantTracks {
 				t.Errorf("checkResponse() = %+v; want status %d, code %d, message %q, tracking %q",
 					e, tt.status, tt.wantCode, tt.wantMsg, tt.wantTracks)
 			}
 			if e.Method != http.MethodPut || !strings.Contains(e.URL, "/users/") {
-				t.Errorf("checkResponse() method, url = %q, %q; want the request's", e.Method, e.URL)
+				t.Errorf(
+					"checkResponse() method, url = %q, %q; want the request's",
+					e.Method,
+					e.URL,
+				)
 			}
 		})
 	}
@@ -89,6 +139,12 @@ func TestCheckResponse(t *testing.T) {
 		t.Errorf("checkResponse(204) = %v; want nil", err)
 	}
 }
+
+// Zoom's bodies for its two rate limits.
+const (
+	perSecondBody = `{"code":429,"message":"You have reached the maximum per-second rate limit."}`
+	dailyBody     = `{"code":429,"message":"You have reached the maximum daily rate limit."}`
+)
 
 func TestRateLimitKinds(t *testing.T) {
 	now := time.Date(2026, 12, 3, 15, 0, 0, 0, time.UTC)
@@ -102,16 +158,34 @@ func TestRateLimitKinds(t *testing.T) {
 	}{
 		{"per second with headers",
 			http.Header{"X-Ratelimit-Type": {"QPS"}, "X-Ratelimit-Category": {"Light"}},
-			`{"code":429,"message":"You have reached the maximum per-second rate limit for this API."}`, LimitPerSecond, ""},
+			perSecondBody, LimitPerSecond, ""},
 		{"no headers at all", nil, ``, LimitPerSecond, ""},
 		{"daily with headers",
 			http.Header{"X-Ratelimit-Type": {"Daily-limit"}, "Retry-After": {midnight}},
-			`{"code":429,"message":"You have reached the maximum daily rate limit for this API."}`, LimitDaily, midnight},
+			dailyBody, LimitDaily, midnight},
 		{"daily told by the message only", nil,
-			`{"code":429,"message":"You have reached the maximum daily rate limit for this API."}`, LimitDaily, ""},
-		{"daily told by a far retry-after", http.Header{"Retry-After": {midnight}}, ``, LimitDaily, midnight},
-		{"short retry-after is per second", http.Header{"Retry-After": {"2"}}, ``, LimitPerSecond, "2026-12-03T15:00:02Z"},
-		{"concurrent", nil, `{"code":429,"message":"Too many concurrent requests."}`, LimitConcurrent, ""},
+			dailyBody, LimitDaily, ""},
+		{
+			"daily told by a far retry-after",
+			http.Header{"Retry-After": {midnight}},
+			``,
+			LimitDaily,
+			midnight,
+		},
+		{
+			"short retry-after is per second",
+			http.Header{"Retry-After": {"2"}},
+			``,
+			LimitPerSecond,
+			"2026-12-03T15:00:02Z",
+		},
+		{
+			"concurrent",
+			nil,
+			`{"code":429,"message":"Too many concurrent requests."}`,
+			LimitConcurrent,
+			"",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,7 +199,13 @@ func TestRateLimitKinds(t *testing.T) {
 				at = rl.RetryAt.Format(time.RFC3339)
 			}
 			if rl.Kind != tt.wantKind || at != tt.wantAt {
-				t.Errorf("checkResponse(429) kind, retry at = %q, %q; want %q, %q", rl.Kind, at, tt.wantKind, tt.wantAt)
+				t.Errorf(
+					"checkResponse(429) kind, retry at = %q, %q; want %q, %q",
+					rl.Kind,
+					at,
+					tt.wantKind,
+					tt.wantAt,
+				)
 			}
 			if rl.Err.HTTPStatus != 429 {
 				t.Errorf("HTTPStatus = %d; want 429", rl.Err.HTTPStatus)

@@ -18,7 +18,7 @@ type User struct {
 	Status        string    `json:"status"`    // "active", "inactive" or "pending"
 	Type          int       `json:"type"`      // see the Type constants
 	RoleName      string    `json:"role_name"` // "Owner", "Admin", "Member" or a custom role
-	RoleID        string    `json:"role_id"`   // "0" owner, "1" admin, "2" member; listings give only this
+	RoleID        string    `json:"role_id"`   // "0" owner, "1" admin, "2" member: all listings give
 	Dept          string    `json:"dept"`
 	LastLoginTime time.Time `json:"last_login_time"`
 	CreatedAt     time.Time `json:"created_at"`
@@ -67,20 +67,24 @@ func (c *Client) SetStatus(ctx context.Context, userID string, a Action) (Respon
 	}
 	put := call{method: http.MethodPut, path: userPath(userID, "status"), body: statusBody{a}}
 	var lost error
-	resp, _, err := c.retry(ctx, c.cfg.Light, func(ctx context.Context) (Response, []byte, string, error) {
-		if lost == nil {
-			r, data, token, err := c.sendOnce(ctx, put)
-			if isNetworkError(err) {
-				lost = err
+	resp, _, err := c.retry(
+		ctx,
+		c.cfg.Light,
+		func(ctx context.Context) (Response, []byte, string, error) {
+			if lost == nil {
+				r, data, token, err := c.sendOnce(ctx, put)
+				if isNetworkError(err) {
+					lost = err
+				}
+				return r, data, token, err
+			}
+			r, data, token, err := c.confirm(ctx, userID, a, lost)
+			if errors.Is(err, errUnconfirmed) {
+				lost = nil
 			}
 			return r, data, token, err
-		}
-		r, data, token, err := c.confirm(ctx, userID, a, lost)
-		if errors.Is(err, errUnconfirmed) {
-			lost = nil
-		}
-		return r, data, token, err
-	})
+		},
+	)
 	return resp, err
 }
 
@@ -89,7 +93,12 @@ type statusBody struct {
 }
 
 // confirm gets the user after the answer to a status change was lost.
-func (c *Client) confirm(ctx context.Context, userID string, a Action, lost error) (Response, []byte, string, error) {
+func (c *Client) confirm(
+	ctx context.Context,
+	userID string,
+	a Action,
+	lost error,
+) (Response, []byte, string, error) {
 	get := call{method: http.MethodGet, path: userPath(userID)}
 	r, data, token, err := c.sendOnce(ctx, get)
 	if err != nil {
@@ -124,7 +133,12 @@ type Page struct {
 // ListUsers gets one page of the account's users with the given status
 // ("active", "inactive" or "pending"). An empty pageToken asks for the first
 // page. Zoom allows up to 300 users a page; page tokens expire after 15 minutes.
-func (c *Client) ListUsers(ctx context.Context, status string, pageSize int, pageToken string) (Page, Response, error) {
+func (c *Client) ListUsers(
+	ctx context.Context,
+	status string,
+	pageSize int,
+	pageToken string,
+) (Page, Response, error) {
 	q := url.Values{"status": {status}, "page_size": {formatInt(pageSize)}}
 	if pageToken != "" {
 		q.Set("next_page_token", pageToken)
