@@ -109,8 +109,8 @@ type Input struct {
 // optionally followed by an action, and nothing else. Then the file is such
 // a list, one user a line, optionally with an action in the second field.
 // Headers compare without regard to case, spaces, dashes and underscores.
-// The column of users is the one that ReadOptions.Column names, or else the one headed Email, E-mail or
-// Email Address, or else Zoom User ID or User ID, or else User, or else ID;
+// The column of users is the one that ReadOptions.Column names, or else
+// the one headed Email, E-mail or Email Address, or else Zoom User ID or User ID, or else User, or else ID;
 // when none of those is present, the only header that holds "email" (such
 // as "Work Email"). Several columns under the same rule fail with
 // ErrAmbiguousIdentity, and none with ErrNoIdentity. The column headed
