@@ -14,11 +14,13 @@ import (
 	"github.com/offboard/offboard/ratelimit"
 	"github.com/offboard/offboard/zoom"
 	"github.com/offboard/offboard/zoom/zoomtest"
+	"github.com/offboard/offboard/zoom/zoomtest/spectest"
 )
 
 // newSandboxClient returns a client of an in-process sandbox, paced at rate.
 func newSandboxClient(t *testing.T, opts zoomtest.Options, rate float64) (*zoom.Client, *zoomtest.Server) {
 	t.Helper()
+	opts.Wrap = spectest.Load(t).Wrap(t)
 	sb := zoomtest.New(opts)
 	hc := &http.Client{Transport: sb.Transport()}
 	c, err := zoom.NewClient(zoom.Config{
