@@ -1,6 +1,8 @@
 package batch
 
 import (
+	"bufio"
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -76,17 +78,25 @@ type Report struct {
 	err     error    // the first write error; every later write fails with it
 	next    int      // stream: the Seq of the next result to write
 	held    map[int]Result
-	lastSeq int // file: the Seq written last, to tell if a rewrite is needed
-	sorted  bool
+	last    int  // file: the line of the last record written
+	sorted  bool // file: the records are in input order, one per line
 	stop    chan struct{}
 	stopped chan struct{}
+}
+
+// span is where the record of an input line lies in a report file. A
+// rewrite sorts these, not the records, so that it needs little memory.
+type span struct {
+	line int
+	off  int64
+	n    int64
 }
 
 // CreateReport creates a new report file at path, readable and writable by
 // its owner only: the report holds email addresses. It refuses to overwrite
 // an existing file.
 func CreateReport(path string) (*Report, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create report: %w", err)
 	}
@@ -103,7 +113,7 @@ func CreateReport(path string) (*Report, error) {
 // results of a resumed run. A torn last line is cut off first. Close then
 // rewrites the report with one line per input row, the newest result of each.
 func ResumeReport(j *Journal) (*Report, error) {
-	f, err := os.OpenFile(j.path, os.O_WRONLY, 0)
+	f, err := os.OpenFile(j.path, os.O_RDWR, 0)
 	if err != nil {
 		return nil, fmt.Errorf("reopen report: %w", err)
 	}
@@ -120,8 +130,9 @@ func ResumeReport(j *Journal) (*Report, error) {
 	return r, nil
 }
 
+// newFileReport returns a report appending to f.
 func newFileReport(f *os.File) *Report {
-	r := &Report{w: csv.NewWriter(f), file: f, lastSeq: -1, sorted: true,
+	r := &Report{w: csv.NewWriter(f), file: f, sorted: true,
 		stop: make(chan struct{}), stopped: make(chan struct{})}
 	go r.syncEvery(syncInterval)
 	return r
@@ -142,10 +153,10 @@ func (r *Report) Write(res Result) error {
 		return r.err
 	}
 	if r.file != nil {
-		if res.Seq < r.lastSeq {
+		if res.Line <= r.last {
 			r.sorted = false
 		}
-		r.lastSeq = max(r.lastSeq, res.Seq)
+		r.last = res.Line
 		return r.writeRecord(res.record())
 	}
 	r.held[res.Seq] = res
@@ -211,67 +222,77 @@ func (r *Report) Close() error {
 	if serr := r.file.Sync(); err == nil && serr != nil {
 		err = fmt.Errorf("sync report: %w", serr)
 	}
+	if err == nil && !r.sorted {
+		err = r.rewrite()
+	}
 	if cerr := r.file.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close report: %w", cerr)
-	}
-	if err == nil && !r.sorted {
-		err = sortReport(r.file.Name())
 	}
 	return err
 }
 
-// sortReport rewrites the report at path with its rows in input order,
-// keeping only the last record of each input line.
-func sortReport(path string) error {
-	recs, err := readRecords(path)
-	if err != nil {
-		return err
-	}
-	recs = newestPerLine(recs)
-	slices.SortStableFunc(recs[1:], func(a, b []string) int {
-		x, _ := strconv.Atoi(a[0])
-		y, _ := strconv.Atoi(b[0])
-		return x - y
-	})
+// rewrite copies the newest record of each line, in input order, to a new
+// file that replaces the report.
+func (r *Report) rewrite() error {
+	path := r.file.Name()
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".offboard-report-*")
 	if err != nil {
-		return fmt.Errorf("sort report: %w", err)
+		return fmt.Errorf("rewrite report in order: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	w := csv.NewWriter(tmp)
-	w.WriteAll(recs)
-	err = errors.Join(w.Error(), tmp.Sync(), tmp.Close())
+	err = r.copyInOrder(tmp)
+	err = errors.Join(err, tmp.Sync(), tmp.Close())
 	if err != nil {
-		return fmt.Errorf("sort report: %w", err)
+		return fmt.Errorf("rewrite report in order: %w", err)
 	}
 	return os.Rename(tmp.Name(), path)
 }
 
-// newestPerLine drops every record that a later record of the same input
-// line supersedes. The header stays first.
-func newestPerLine(recs [][]string) [][]string {
-	last := make(map[string]int, len(recs))
-	for i, rec := range recs[1:] {
-		last[rec[0]] = i + 1
+func (r *Report) copyInOrder(dst io.Writer) error {
+	headerEnd, spans, err := scanSpans(r.file)
+	if err != nil {
+		return err
 	}
-	out := recs[:1]
-	for i, rec := range recs[1:] {
-		if last[rec[0]] == i+1 {
-			out = append(out, rec)
+	// A stable sort keeps the records of a line in the order written: the
+	// last of each run is the newest.
+	slices.SortStableFunc(spans, func(a, b span) int { return cmp.Compare(a.line, b.line) })
+	w := bufio.NewWriterSize(dst, 64<<10)
+	if _, err := io.Copy(w, io.NewSectionReader(r.file, 0, headerEnd)); err != nil {
+		return err
+	}
+	for i, s := range spans {
+		if i+1 < len(spans) && spans[i+1].line == s.line {
+			continue // superseded by a newer record of the same line
+		}
+		if _, err := io.Copy(w, io.NewSectionReader(r.file, s.off, s.n)); err != nil {
+			return err
 		}
 	}
-	return out
+	return w.Flush()
 }
 
-func readRecords(path string) ([][]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read report: %w", err)
+// scanSpans finds where the header ends and where each record lies in a
+// report file.
+func scanSpans(f io.ReaderAt) (headerEnd int64, spans []span, err error) {
+	cr := csv.NewReader(bufio.NewReader(io.NewSectionReader(f, 0, 1<<62)))
+	cr.ReuseRecord = true
+	if _, err := cr.Read(); err != nil {
+		return 0, nil, fmt.Errorf("read report header: %w", err)
 	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("read report %s: %w", path, err)
+	headerEnd = cr.InputOffset()
+	for {
+		start := cr.InputOffset()
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return headerEnd, spans, nil
+		}
+		if err != nil {
+			return 0, nil, fmt.Errorf("read report: %w", err)
+		}
+		line, err := strconv.Atoi(rec[0])
+		if err != nil {
+			return 0, nil, fmt.Errorf("read report: line number %q", rec[0])
+		}
+		spans = append(spans, span{line: line, off: start, n: cr.InputOffset() - start})
 	}
-	return recs, nil
 }

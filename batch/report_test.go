@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,15 @@ import (
 
 	"github.com/offboard/offboard/zoom"
 )
+
+func readRecords(path string) ([][]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return csv.NewReader(f).ReadAll()
+}
 
 func readReport(t *testing.T, path string) [][]string {
 	t.Helper()
@@ -140,5 +150,50 @@ func TestReportWriteErrorSticks(t *testing.T) {
 	err2 := r.Write(Result{Seq: 1, Line: 3})
 	if err1 == nil || err2 == nil || !strings.Contains(err2.Error(), "no space left") {
 		t.Errorf("Write() on a full disk = %v, %v; want both to fail with the cause", err1, err2)
+	}
+}
+
+func TestResumedReportKeepsNewestResultPerLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.csv")
+	r, err := CreateReport(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	first := map[int]Outcome{2: Updated, 3: Failed, 4: Pending, 5: Updated}
+	for _, line := range []int{3, 2, 5, 4} {
+		r.Write(Result{Seq: line - 2, Line: line, User: fmt.Sprint("u", line), Action: zoom.Deactivate,
+			Outcome: first[line], FinishedAt: at})
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A crash in the middle of a write leaves a torn last line.
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("6,u6,deactivate,upd")
+	f.Close()
+
+	j, err := ReadJournal(path)
+	if err != nil {
+		t.Fatalf("ReadJournal() = %v; want the torn line ignored", err)
+	}
+	r, err = ResumeReport(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []int{6, 4, 3} {
+		r.Write(Result{Seq: line - 2, Line: line, User: fmt.Sprint("u", line), Action: zoom.Deactivate,
+			Outcome: Updated, Attempts: 1, FinishedAt: at})
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, rec := range readReport(t, path)[1:] {
+		got = append(got, rec[0]+" "+rec[3]+" "+rec[7])
+	}
+	want := "2 updated ,3 updated 1,4 updated 1,5 updated ,6 updated 1"
+	if strings.Join(got, ",") != want {
+		t.Errorf("report after resume = %q; want %q", strings.Join(got, ","), want)
 	}
 }

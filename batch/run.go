@@ -171,6 +171,11 @@ func (st *run) dispatch(g *errgroup.Group, rows iter.Seq2[Row, error]) error {
 		if st.DryRun {
 			work = st.preview
 		}
+		if st.Service == nil {
+			// An offline preview asks nothing of anyone: no worker is needed.
+			st.record(work(s, row))
+			continue
+		}
 		g.Go(func() error {
 			if st.stopped.Err() != nil {
 				// The run stopped while this row waited for a worker.
