@@ -67,7 +67,8 @@ The credentials are made up afresh for each sandbox and work nowhere else.
 Users come from the built-in demo directory, from --users FILE (a directory
 CSV with a status column, or a list of addresses such as offboard's input, in
 which case every address becomes an active user), or from --generate N.
-GET /_sandbox/stats on the same address answers what the sandbox has counted.`,
+GET /_sandbox/stats on the same address answers what the sandbox has counted;
+POST /_sandbox/reset-daily starts a new day for the daily limits at once.`,
 		Example: sandboxExamples,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -90,8 +90,12 @@ const (
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-zm-trackingid", trackingID())
 	path := r.URL.EscapedPath()
-	if path == "/_sandbox/stats" {
+	switch path {
+	case "/_sandbox/stats":
 		s.statsReply(r).write(w)
+		return
+	case "/_sandbox/reset-daily":
+		s.resetDailyReply(r).write(w)
 		return
 	}
 	s.mu.Lock()

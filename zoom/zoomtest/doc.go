@@ -79,5 +79,10 @@
 //     reached it (status_calls) and those asking for the status it already
 //     had (redundant_status_calls)
 //
+// POST /_sandbox/reset-daily forgets the requests counted against the daily
+// caps, as 00:00 UTC would, and answers 204; [Server.ResetDaily] does the
+// same. Tests use it to resume a run stopped by the daily limit without
+// waiting for midnight. It leaves the stats as they are.
+//
 // Every answer carries an x-zm-trackingid header.
 package zoomtest

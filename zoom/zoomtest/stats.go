@@ -49,3 +49,21 @@ func (s *Server) statsReply(r *http.Request) reply {
 	}
 	return reply{status: http.StatusOK, body: s.Stats()}
 }
+
+// ResetDaily starts a new day for the daily caps at once, as 00:00 UTC does:
+// the requests counted against them so far are forgotten. POST
+// /_sandbox/reset-daily does the same, so that a test can resume a run that
+// reached the daily limit without waiting for midnight. The stats are kept.
+func (s *Server) ResetDaily() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.light.dailyUsed, s.medium.dailyUsed = 0, 0
+}
+
+func (s *Server) resetDailyReply(r *http.Request) reply {
+	if r.Method != http.MethodPost {
+		return errorReply(http.StatusMethodNotAllowed, 405, "Use POST.")
+	}
+	s.ResetDaily()
+	return reply{status: http.StatusNoContent}
+}
