@@ -59,6 +59,7 @@ type Runner struct {
 	Concurrency int              // workers; at least 1
 	DryRun      bool             // change nothing: preview every row
 	Precheck    bool             // get each user before changing them
+	Roster      *Roster          // with DryRun: judge rows from this listing, not a get each
 	Journal     *Journal         // the report of the run being resumed, or nil
 	Report      *Report          // every row's result goes here
 	OnResult    func(Result)     // optional, called for every result, for progress

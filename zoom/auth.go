@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -34,6 +36,24 @@ type AuthError struct {
 
 func (e *AuthError) Error() string {
 	return fmt.Sprintf("zoom refused the credentials: %d %s", e.HTTPStatus, e.Reason)
+}
+
+// The scopes each call offboard makes may be granted by: any one of a list
+// will do. Server-to-Server OAuth apps hold the admin scopes, classic
+// (user:write:admin) or granular (user:update:status:admin); the others are
+// those of apps that act for one user, as Zoom's spec lists them.
+var (
+	StatusScopes = []string{"user:update:status:admin", "user:write:admin",
+		"user:update:status", "user:write"}
+	GetUserScopes = []string{"user:read:user:admin", "user:read:admin", "user:write:admin",
+		"user:read:user", "user:read", "user:write"}
+	ListUsersScopes = []string{"user:read:list_users:admin", "user:read:admin",
+		"user:write:admin", "user:read", "user:write"}
+)
+
+// HasScope reports whether granted holds any of the scopes in anyOf.
+func HasScope(granted, anyOf []string) bool {
+	return slices.ContainsFunc(anyOf, func(s string) bool { return slices.Contains(granted, s) })
 }
 
 // A TokenSource hands out the access token for every request and renews it on
@@ -72,6 +92,8 @@ type AccountTokens struct {
 	lock    chan struct{}
 	token   string
 	renewAt time.Time
+	scopes  []string // granted to token, as Zoom's answer listed them
+	listed  bool     // whether Zoom's answer listed the scopes at all
 }
 
 // NewAccountTokens returns a token source for the credentials at Zoom's token
@@ -118,7 +140,25 @@ func (a *AccountTokens) Token(ctx context.Context) (string, error) {
 		life = time.Hour
 	}
 	a.token, a.renewAt = t.AccessToken, time.Now().Add(life-min(life/10, 5*time.Minute))
+	scope, listed := t.Extra("scope").(string)
+	a.scopes, a.listed = strings.Fields(scope), listed
 	return a.token, nil
+}
+
+// Scopes returns the scopes Zoom granted the current token, fetching a token
+// when there is none. The second result is false when Zoom's answer did not
+// list them, so that what the token may do is unknown.
+func (a *AccountTokens) Scopes(ctx context.Context) ([]string, bool, error) {
+	if _, err := a.Token(ctx); err != nil {
+		return nil, false, err
+	}
+	select {
+	case a.lock <- struct{}{}:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	defer func() { <-a.lock }()
+	return slices.Clone(a.scopes), a.listed, nil
 }
 
 // Renew drops stale if it is still the current token.
