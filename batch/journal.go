@@ -8,9 +8,11 @@ import (
 	"hash/maphash"
 	"io"
 	"iter"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/offboard/offboard/zoom"
@@ -21,10 +23,11 @@ import (
 // records as done, and checks each user it does not record before changing
 // them, since such a row may have been changed just before a crash.
 type Journal struct {
-	path string
-	size int64 // length of the whole records; a torn tail follows
-	seed maphash.Seed
-	rows map[int]entry
+	path   string
+	size   int64 // length of the header and the whole records; a torn tail follows
+	header bool  // the file holds the whole header; false for an empty or torn one
+	seed   maphash.Seed
+	rows   map[int]entry
 }
 
 // entry is a journal's record of one line. It keeps a hash of the user and
@@ -32,16 +35,29 @@ type Journal struct {
 type entry struct {
 	sum     uint64
 	outcome Outcome
-	sent    bool // a request was sent for the row
+	unsure  bool // a request may have been sent and have taken effect
 }
+
+// The beginnings of the messages of pending rows that a run did not send.
+// A row that no run may have sent begins with notSent; one that an earlier
+// run may have changed begins with notChecked, so that the next resume
+// still checks its user first.
+const (
+	notSent    = "not sent: "
+	notChecked = "not checked: "
+)
 
 // MismatchError means the input is not the file the journal was written for.
 type MismatchError struct {
 	Line int
-	Got  string // what the input has at the line
+	Got  string // what the input has at the line; empty when it has no row there
 }
 
 func (e *MismatchError) Error() string {
+	if e.Got == "" {
+		return fmt.Sprintf("line %d: the report records a row there, but the file has none: "+
+			"it is not the file the report was written for", e.Line)
+	}
 	return fmt.Sprintf("line %d: the file has %s, but the report records another user or action "+
 		"there: it is not the file the report was written for", e.Line, e.Got)
 }
@@ -61,14 +77,17 @@ func ReadJournal(path string) (*Journal, error) {
 	return j, nil
 }
 
-func (j *Journal) read(r io.Reader) error {
+func (j *Journal) read(r *bufio.Reader) error {
+	if torn, err := tornHeader(r); torn || err != nil {
+		return err // a crash before the header was whole: nothing is recorded
+	}
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err != nil || !slices.Equal(header, ReportHeader) {
 		return errors.New("it is not an offboard report: the header differs")
 	}
-	j.size = cr.InputOffset()
+	j.header, j.size = true, cr.InputOffset()
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -77,7 +96,7 @@ func (j *Journal) read(r io.Reader) error {
 		line, _ := cr.FieldPos(0)
 		e, lineNo, perr := j.parse(rec, err)
 		if perr != nil {
-			if j.atEnd(cr) {
+			if atEnd(cr) {
 				return nil // a torn last record
 			}
 			return fmt.Errorf("report line %d: %w", line, perr)
@@ -87,10 +106,24 @@ func (j *Journal) read(r io.Reader) error {
 	}
 }
 
-// atEnd reports whether nothing but the current record follows in cr.
-func (j *Journal) atEnd(cr *csv.Reader) bool {
+// tornHeader reports whether r holds no more than the beginning of the
+// report's header line, as a crash right after the report was created
+// leaves it: an empty file, or part of the header without its line end.
+func tornHeader(r *bufio.Reader) (bool, error) {
+	want := strings.Join(ReportHeader, ",")
+	got, err := r.Peek(len(want) + 1)
+	if err != nil && err != io.EOF {
+		return false, err
+	}
+	return err == io.EOF && len(got) <= len(want) && strings.HasPrefix(want, string(got)), nil
+}
+
+// atEnd reports whether nothing follows the record cr read last. A record
+// that cannot be read is a torn tail only when it is the last: damage
+// followed by anything is an error, never a reason to drop what follows.
+func atEnd(cr *csv.Reader) bool {
 	_, err := cr.Read()
-	return err == io.EOF || err != nil && !errors.Is(err, csv.ErrFieldCount)
+	return err == io.EOF
 }
 
 func (j *Journal) parse(rec []string, err error) (entry, int, error) {
@@ -109,7 +142,24 @@ func (j *Journal) parse(rec []string, err error) (entry, int, error) {
 		return entry{}, 0, fmt.Errorf("incomplete record for input line %d", line)
 	}
 	attempts, _ := strconv.Atoi(rec[7])
-	return entry{sum: j.sum(rec[1], zoom.Action(rec[2])), outcome: o, sent: attempts > 0}, line, nil
+	e := entry{sum: j.sum(rec[1], zoom.Action(rec[2])), outcome: o,
+		unsure: unsure(o, attempts, rec[6])}
+	return e, line, nil
+}
+
+// unsure reports whether a row recorded with outcome o, after attempts
+// requests and with message msg, may have been changed without the record
+// saying so: a failed or pending row for which a request was sent, since its
+// last answer may have been lost after the change took effect, and a pending
+// row that is not marked as never sent.
+func unsure(o Outcome, attempts int, msg string) bool {
+	switch o {
+	case Failed:
+		return attempts > 0
+	case Pending:
+		return attempts > 0 || !strings.HasPrefix(msg, notSent)
+	}
+	return false
 }
 
 func (j *Journal) sum(user string, a zoom.Action) uint64 {
@@ -132,9 +182,10 @@ func (j *Journal) Done(row Row) Outcome {
 }
 
 // Verify checks that rows are the rows the journal was written for: every
-// line it records holds the same user and action. It returns a
-// *MismatchError for the first line that differs.
+// line it records holds the same user and action, and is a row of the
+// input. It returns a *MismatchError for the first line that differs.
 func (j *Journal) Verify(rows iter.Seq2[Row, error]) error {
+	seen := make(map[int]bool, len(j.rows))
 	for row, err := range rows {
 		if err != nil {
 			return err
@@ -143,16 +194,25 @@ func (j *Journal) Verify(rows iter.Seq2[Row, error]) error {
 		if ok && e.sum != j.sum(row.User, row.Action) {
 			return &MismatchError{Line: row.Line, Got: fmt.Sprintf("%s %s", row.Action, row.User)}
 		}
+		if ok {
+			seen[row.Line] = true
+		}
+	}
+	for _, line := range slices.Sorted(maps.Keys(j.rows)) {
+		if !seen[line] {
+			return &MismatchError{Line: line}
+		}
 	}
 	return nil
 }
 
 // Uncertain reports whether row may have been changed without the journal
-// knowing it: the journal does not record the row, or records it pending
-// after a request was sent.
+// knowing it: the journal does not record the row, or records it failed or
+// pending after a request was sent, or pending without saying that no run
+// sent it. Such a row's user is checked before any change.
 func (j *Journal) Uncertain(row Row) bool {
 	e, ok := j.rows[row.Line]
-	return !ok || e.outcome == Pending && e.sent
+	return !ok || e.unsure
 }
 
 func (o Outcome) valid() bool {

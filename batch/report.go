@@ -101,12 +101,30 @@ func CreateReport(path string) (*Report, error) {
 		return nil, fmt.Errorf("create report: %w", err)
 	}
 	r := newFileReport(f)
-	if err := r.writeRecord(ReportHeader); err != nil {
+	err = r.writeRecord(ReportHeader)
+	if err == nil {
+		err = durable(f)
+	}
+	if err != nil {
 		r.Close()
 		os.Remove(path)
 		return nil, err
 	}
 	return r, nil
+}
+
+// durable syncs a new report file and, as far as the system allows, its
+// directory, so that a crash in the first second leaves a report to resume
+// from rather than no file or an empty one.
+func durable(f *os.File) error {
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync report: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(f.Name())); err == nil {
+		_ = d.Sync() // some file systems cannot sync a directory; the file is synced
+		d.Close()
+	}
+	return nil
 }
 
 // ResumeReport reopens the report that j was read from, to append the
@@ -117,17 +135,46 @@ func ResumeReport(j *Journal) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reopen report: %w", err)
 	}
-	if err := f.Truncate(j.size); err != nil {
+	if err := cutTornTail(f, j.size); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("cut the torn end of the report: %w", err)
-	}
-	if _, err := f.Seek(j.size, io.SeekStart); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("reopen report: %w", err)
+		return nil, err
 	}
 	r := newFileReport(f)
 	r.sorted = false
+	if !j.header {
+		// A crash tore the header: the report holds nothing else.
+		if err := r.writeRecord(ReportHeader); err != nil {
+			r.Close()
+			return nil, err
+		}
+	}
 	return r, nil
+}
+
+// cutTornTail truncates f to size, the end of its last whole record, and
+// leaves f's offset there. A record that lost only its line end to a crash
+// gets it back, so that the next record does not run into it.
+func cutTornTail(f *os.File, size int64) error {
+	if err := f.Truncate(size); err != nil {
+		return fmt.Errorf("cut the torn end of the report: %w", err)
+	}
+	if _, err := f.Seek(size, io.SeekStart); err != nil {
+		return fmt.Errorf("reopen report: %w", err)
+	}
+	if size == 0 {
+		return nil
+	}
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, size-1); err != nil {
+		return fmt.Errorf("reopen report: %w", err)
+	}
+	if last[0] == '\n' {
+		return nil
+	}
+	if _, err := f.Write([]byte{'\n'}); err != nil {
+		return fmt.Errorf("end the last line of the report: %w", err)
+	}
+	return nil
 }
 
 // newFileReport returns a report appending to f.
