@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
 	"time"
 
@@ -134,6 +135,10 @@ func (st *run) abandonAfterStop(abandon context.CancelCauseFunc, finished <-chan
 		return
 	case <-st.stopped.Done():
 	}
+	if errors.Is(context.Cause(st.stopped), ErrReport) {
+		// Nothing more can be recorded: waiting would only add calls without a record.
+		grace = 0
+	}
 	t := time.NewTimer(grace)
 	defer t.Stop()
 	select {
@@ -195,9 +200,19 @@ func (st *run) unsent(seq int, row Row) Result {
 	res := st.result(seq, row)
 	res.Outcome, res.Message = row.Outcome, row.Message
 	if res.Outcome == "" {
-		res.Outcome, res.Message = Pending, "not sent: "+stopMessage(st.stopped)
+		res.Outcome, res.Message = Pending, notSent+stopMessage(st.stopped)
+	}
+	if res.Outcome == Pending && st.uncertain(row) {
+		res.Message = notChecked + stopMessage(st.stopped) +
+			"; an earlier run may have changed the user, who is checked before any change"
 	}
 	return res
+}
+
+// uncertain reports whether the run resumes one whose report leaves row's
+// user possibly changed.
+func (st *run) uncertain(row Row) bool {
+	return st.Journal != nil && st.Journal.Uncertain(row)
 }
 
 func (r *Runner) result(seq int, row Row) Result {
@@ -206,22 +221,31 @@ func (r *Runner) result(seq int, row Row) Result {
 
 // apply changes one user's status and says how it went.
 func (st *run) apply(seq int, row Row) Result {
+	ctx, done := st.rowCalls()
+	defer done()
 	res := st.result(seq, row)
 	user := row.User
-	if st.Precheck || st.Journal != nil && st.Journal.Uncertain(row) {
-		u, err := st.get(&res, row.User)
+	if st.Precheck || st.uncertain(row) {
+		u, resp, err := st.Service.GetUser(ctx, row.User)
+		res.Attempts += resp.Attempts
+		res.HTTPStatus, res.TrackingID = resp.HTTPStatus, resp.TrackingID
 		if err != nil {
-			return st.failure(res, err)
+			return st.failed(ctx, res, row, err)
 		}
 		if o, code, msg := judgeUser(u, row.Action); o != Planned {
 			res.Outcome, res.ZoomCode, res.Message = o, code, msg
+			return res
+		}
+		if st.stopped.Err() != nil {
+			// Stopped while checking: the change would be a new call.
+			res.Outcome, res.Message = Pending, "checked, not changed: "+stopMessage(st.stopped)
 			return res
 		}
 		if u.ID != "" {
 			user = u.ID
 		}
 	}
-	resp, err := st.Service.SetStatus(st.calls, user, row.Action)
+	resp, err := st.Service.SetStatus(ctx, user, row.Action)
 	res.Attempts += resp.Attempts
 	res.HTTPStatus, res.TrackingID = resp.HTTPStatus, resp.TrackingID
 	if err == nil {
@@ -229,10 +253,38 @@ func (st *run) apply(seq int, row Row) Result {
 		res.Outcome, res.Message = Updated, updatedMessage(row.Action, resp)
 		return res
 	}
-	if refused(err) && st.already(&res, user, row.Action) {
+	if refused(err) && st.already(ctx, &res, user, row.Action) {
 		return res
 	}
-	return st.failure(res, err)
+	return st.failed(ctx, res, row, err)
+}
+
+// rowCalls returns the context of one row's requests, and a func to call
+// when the row is done. The context ends when calls in flight are abandoned,
+// and also when the run stops before the row's first request went out: a
+// row still waiting for its turn at the rate limit is not sent after a stop.
+//
+// The zoom client says nothing of when it sends; an HTTP client trace does.
+// A Service that sends without net/http has its calls ended at the stop,
+// which is safe: a row with an attempt counted is checked on resume.
+func (st *run) rowCalls() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(st.calls)
+	var mu sync.Mutex
+	sent, cut := false, false
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GetConn: func(string) {
+		mu.Lock()
+		sent = !cut
+		mu.Unlock()
+	}})
+	stop := context.AfterFunc(st.stopped, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !sent {
+			cut = true
+			cancel(context.Cause(st.stopped))
+		}
+	})
+	return ctx, func() { stop(); cancel(nil) }
 }
 
 // get gets a user for a row, counting the requests in res.
@@ -245,8 +297,8 @@ func (st *run) get(res *Result, user string) (zoom.User, error) {
 
 // already checks, after Zoom refused a change, whether the user has the
 // requested status anyway, and if so makes res Unchanged.
-func (st *run) already(res *Result, user string, a zoom.Action) bool {
-	u, _, err := st.Service.GetUser(st.calls, user)
+func (st *run) already(ctx context.Context, res *Result, user string, a zoom.Action) bool {
+	u, _, err := st.Service.GetUser(ctx, user)
 	if err != nil || u.Status != a.Status() {
 		return false
 	}
@@ -260,6 +312,24 @@ func (st *run) already(res *Result, user string, a zoom.Action) bool {
 func refused(err error) bool {
 	var ze *zoom.Error
 	return errors.As(err, &ze) && ze.HTTPStatus == http.StatusBadRequest
+}
+
+// failed completes the result of a row whose call in ctx failed with err.
+// A row cut short before any request was sent is pending as never sent.
+func (st *run) failed(ctx context.Context, res Result, row Row, err error) Result {
+	if ctx.Err() != nil && st.calls.Err() == nil && res.Attempts == 0 {
+		unsent := st.unsent(res.Seq, row)
+		res.Outcome, res.Message = unsent.Outcome, unsent.Message
+		return res
+	}
+	if ctx.Err() != nil && st.calls.Err() == nil {
+		// Cut at the stop just as its request was about to go out.
+		describeError(&res, err)
+		res.Outcome = Pending
+		res.Message = "cut short (" + stopMessage(st.stopped) + "); checked again on resume"
+		return res
+	}
+	return st.failure(res, err)
 }
 
 // failure completes the result of a row whose call failed with err.
