@@ -299,6 +299,11 @@ func exitFor(e *env, hint string, counts map[batch.Outcome]int, err error) error
 			fmt.Fprintf(e.stderr, "The limit resets at %s (%s local time).\n",
 				se.ResetAt.UTC().Format(time.RFC3339), se.ResetAt.Local().Format("2006-01-02 15:04 MST"))
 		}
+		if errors.Is(se, batch.ErrReport) {
+			fmt.Fprintf(e.stderr, "The report lacks the rows finished since it failed. Once it can be "+
+				"written, finish the run with\n  %s\nwhich checks those users before any change.\n", hint)
+			return &exitError{code: exitStopped}
+		}
 		fmt.Fprintf(e.stderr, "Rows not done are recorded as pending. To finish the run later:\n  %s\n", hint)
 		return &exitError{code: exitStopped}
 	case errors.Is(err, context.Canceled):
