@@ -114,6 +114,8 @@ type Gate struct {
 	reacted    time.Time     // when the gate last reacted to a throttle without a time
 	streak     int           // throttles reacted to since the last success
 	throttled  time.Time     // when the last throttle arrived
+	first      time.Time     // when the first call was let through
+	last       time.Time     // when the latest call was let through
 	calls      int64
 	throttles  int64
 	retries    int64
@@ -173,6 +175,10 @@ func (g *Gate) wait(ctx context.Context) (time.Time, error) {
 	g.mu.Lock()
 	g.calls++
 	g.inFlight++
+	if g.first.IsZero() {
+		g.first = now
+	}
+	g.last = now
 	g.mu.Unlock()
 	return now, nil
 }

@@ -18,6 +18,19 @@ type Stats struct {
 	Throttled bool          // paused, or throttled in the last two seconds
 	Until     time.Time     // when the current pause ends; zero if none
 	Started   time.Time     // when the Gate was made
+	First     time.Time     // when the first call was let through; zero if none
+	Last      time.Time     // when the latest call was let through; zero if none
+}
+
+// Rate returns the calls let through per second from the first to the
+// latest, the pace achieved without the time before the first call or after
+// the last. It is zero until two calls have been let through.
+func (s Stats) Rate() float64 {
+	span := s.Last.Sub(s.First).Seconds()
+	if s.Calls < 2 || span <= 0 {
+		return 0
+	}
+	return float64(s.Calls-1) / span
 }
 
 // Stats returns a snapshot of the gate's counters and state.
@@ -35,6 +48,8 @@ func (g *Gate) Stats() Stats {
 		Slots:     g.slotsLocked(),
 		Latency:   time.Duration(g.latency * float64(time.Second)),
 		Started:   g.started,
+		First:     g.first,
+		Last:      g.last,
 	}
 	if now.Before(g.pauseUntil) {
 		s.Until = g.pauseUntil
