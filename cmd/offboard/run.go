@@ -38,6 +38,7 @@ type runFlags struct {
 	delimiter   string
 	effective   string
 	onlyDomains []string
+	guard       guardFlags
 }
 
 const runExamples = `  # Rehearse on the built-in Zoom sandbox: no account, no credentials.
@@ -65,6 +66,13 @@ Every row ends in the report, a CSV with its outcome, HTTP status and Zoom
 error code. Calls are paced by one token bucket for the whole run, sized for
 Zoom's Light rate-limit category.
 
+Before the first change, one call checks that Zoom takes the credentials and
+grants the scope to change users. On a terminal, run then shows what it is
+about to do and asks you to type the number of changes; elsewhere it needs
+--yes. --dry-run previews every row without changing anyone, from a listing
+of the account when the file is large. --max-changes, --protect and --limit
+bound what a run may change.
+
 Credentials come from the environment: ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and
 ZOOM_CLIENT_SECRET of a Server-to-Server OAuth app, or ZOOM_ACCESS_TOKEN.`,
 		Example: runExamples,
@@ -85,9 +93,9 @@ ZOOM_CLIENT_SECRET of a Server-to-Server OAuth app, or ZOOM_ACCESS_TOKEN.`,
 	fl.StringVar(&f.apiURL, "api-url", "", "Zoom's API base (default $ZOOM_API_URL or "+zoom.DefaultAPIURL+")")
 	fl.StringVar(&f.tokenURL, "token-url", "", "Zoom's token endpoint (default $ZOOM_TOKEN_URL or "+zoom.DefaultTokenURL+")")
 	fl.BoolVar(&f.sandbox, "sandbox", false, "run against the built-in Zoom simulator on loopback; needs no credentials")
-	fl.BoolVar(&f.yes, "yes", false, "go ahead without asking")
+	fl.BoolVar(&f.yes, "yes", false, "go ahead without the question a terminal gets; needed where there is no terminal")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar and no summary, for cron")
-	fl.BoolVar(&f.dryRun, "dry-run", false, "change nothing: get each user and report what a real run would do")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "change nothing: get each user, or list the account for a large file, and report what a real run would do")
 	fl.BoolVar(&f.offline, "offline", false, "with --dry-run: check the file alone, with no network")
 	fl.StringVar(&f.encoding, "encoding", "",
 		"the file's text encoding: utf-8, utf-16le, utf-16be, windows-1252 or latin1 (default: UTF-8 or UTF-16 by its byte-order mark)")
@@ -98,6 +106,7 @@ ZOOM_CLIENT_SECRET of a Server-to-Server OAuth app, or ZOOM_ACCESS_TOKEN.`,
 		"accept only emails in this domain (repeatable); other rows are invalid")
 	fl.BoolVar(&f.resume, "resume", false,
 		"continue the run whose report is at the report path: rows it records as done are not sent again")
+	addGuardFlags(fl, &f.guard)
 	return cmd
 }
 
@@ -105,6 +114,9 @@ ZOOM_CLIENT_SECRET of a Server-to-Server OAuth app, or ZOOM_ACCESS_TOKEN.`,
 var planLight = map[string]float64{"free": 4, "pro": 30, "business": 80}
 
 func (f *runFlags) check(file string) error {
+	if err := f.guard.check(); err != nil {
+		return err
+	}
 	if _, err := zoom.ParseAction(f.action); err != nil {
 		return usageErrorf("--action: %v", err)
 	}
@@ -169,6 +181,10 @@ func runRun(ctx context.Context, e *env, f *runFlags, file string) error {
 		}
 		defer cleanup()
 	}
+	prep, err := prepare(ctx, e, f, file, in, svc)
+	if err != nil {
+		return err
+	}
 
 	report, journal, path, err := openReport(e, f, file, in)
 	if err != nil {
@@ -180,14 +196,16 @@ func runRun(ctx context.Context, e *env, f *runFlags, file string) error {
 		Report:      report,
 		Journal:     journal,
 		DryRun:      f.dryRun,
-		OnResult:    p.add,
+		Precheck:    f.guard.precheck,
+		Roster:      prep.roster,
+		OnResult:    prep.observe(f, p.add),
 		Abandon:     e.abandon,
 	}
 	if svc.client != nil {
 		r.Service = svc.client
 	}
 	start := time.Now()
-	runErr := r.Run(ctx, in.Rows())
+	runErr := r.Run(ctx, prep.rows)
 	closeErr := report.Close()
 	p.finish()
 	if closeErr != nil && runErr == nil {
@@ -196,6 +214,7 @@ func runRun(ctx context.Context, e *env, f *runFlags, file string) error {
 	counts := r.Counts()
 	if !f.quiet {
 		printSummary(e.stderr, counts, time.Since(start), svc.gate, path)
+		prep.printAfter(e.stderr, f, file, counts)
 	}
 	return exitFor(e, resumeHint(f, file), counts, runErr)
 }

@@ -240,7 +240,7 @@ func TestRunDailyLimitStops(t *testing.T) {
 		in.WriteString(u.Email + "\n")
 	}
 	file := writeFile(t, "leavers.csv", in.String())
-	code, _, stderr := runOffboard(t, vars, "", "run", "--concurrency", "1", file)
+	code, _, stderr := runOffboard(t, vars, "", "run", "--concurrency", "1", "--yes", file)
 	if code != exitStopped {
 		t.Fatalf("run past the daily limit = exit %d; want 3\n%s", code, stderr)
 	}

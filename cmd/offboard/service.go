@@ -19,6 +19,9 @@ type service struct {
 	gate    *ratelimit.Gate
 	medium  *ratelimit.Gate // paces Medium calls (user listings) apart from the Light ones
 	workers int
+	tokens  zoom.TokenSource
+	apiURL  string
+	account string // which account it is, for the question before a run
 }
 
 // planMedium is the Medium rate limit of each Zoom plan, in requests per second.
@@ -64,6 +67,7 @@ func newService(e *env, f *runFlags) (*service, func(), error) {
 		cleanup()
 		return nil, nil, err
 	}
+	svc.account = accountName(e, f)
 	return svc, cleanup, nil
 }
 
@@ -83,17 +87,20 @@ func newPacedClient(f *runFlags, apiURL string, tokens zoom.TokenSource) (*servi
 		return nil, usageErrorf("%v", err)
 	}
 	return &service{client: client, gate: gate, medium: medium,
-		workers: workers(f.concurrency, pace)}, nil
+		workers: workers(f.concurrency, pace), tokens: tokens, apiURL: apiURL}, nil
 }
 
 // workers returns the size of the worker pool. The gate keeps the calls in
 // flight to what the rate needs at the latency it sees; the pool only has to
-// be large enough for slow answers: two seconds' worth of calls.
+// hold that many calls when answers are slow, with a few to spare for calls
+// waiting out a backoff: three seconds' worth of calls, which keeps the rate
+// until answers take about three seconds. More would let more calls out
+// after a stop, since workers waiting at the gate still send theirs.
 func workers(concurrency int, pace float64) int {
 	if concurrency > 0 {
 		return concurrency
 	}
-	return int(min(max(math.Ceil(pace*2), 2), 256))
+	return int(min(max(math.Ceil(pace*3), 4), 256))
 }
 
 // credentials reads the credentials from the environment.
