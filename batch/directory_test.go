@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"testing"
@@ -62,6 +63,48 @@ func TestEditDistance(t *testing.T) {
 				t.Errorf("editDistance(%q, %q, 2) = %d; want %d", tt.a, tt.b, got, tt.want)
 			}
 		})
+	}
+}
+
+// fullDistance is the optimal string alignment distance by the whole table,
+// to check the banded one against.
+func fullDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+int(diff(a[i-1], b[j-1])))
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
+}
+
+func TestEditDistanceMatchesFullTable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	word := func() string {
+		b := make([]byte, rng.IntN(9))
+		for i := range b {
+			b[i] = "abc"[rng.IntN(3)]
+		}
+		return string(b)
+	}
+	for range 20000 {
+		a, b := word(), word()
+		for limit := range 4 {
+			want := min(fullDistance(a, b), limit+1)
+			if got := editDistance(a, b, limit); got != want {
+				t.Fatalf("editDistance(%q, %q, %d) = %d; want %d", a, b, limit, got, want)
+			}
+		}
 	}
 }
 
@@ -149,6 +192,23 @@ func TestRosterSimilar(t *testing.T) {
 				t.Errorf("Similar(%q, 2) = %q; want %q", tt.addr, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestRosterSimilarBudget(t *testing.T) {
+	r := rosterOf(t, zoom.User{Email: "dan.morris@example.com", Status: "active"})
+	r.compared.Store(maxCompared)
+	tests := []struct {
+		addr string
+		want []string
+	}{
+		{"dan.moris@example.com", nil}, // typos are no longer searched for
+		{"dan.morris@example.org", []string{"dan.morris@example.com"}},
+	}
+	for _, tt := range tests {
+		if got := r.Similar(tt.addr, 2); !slices.Equal(got, tt.want) {
+			t.Errorf("Similar(%q, 2) with the budget spent = %q; want %q", tt.addr, got, tt.want)
+		}
 	}
 }
 
