@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -156,6 +157,50 @@ func TestSharedBucket(t *testing.T) {
 				if used < 0.85 || share >= 0.05 {
 					t.Errorf("used %.3f of the bucket, %.3f refused; want at least 0.85, under 0.05",
 						used, share)
+				}
+			})
+		})
+	}
+}
+
+// A call that fails for good, such as one for an unknown user, was answered
+// at the pace all the same: it must let the pace recover as a success does,
+// while transient failures must not.
+func TestPaceRecoversOnAnswers(t *testing.T) {
+	errGone := errors.New("no such user")
+	tests := []struct {
+		name    string
+		verdict Verdict
+		err     error
+		want    float64 // pace after a throttle and 60s of such answers
+	}{
+		{"successes", Verdict{}, nil, 80},
+		{"final failures", Verdict{}, errGone, 80},
+		{"transient failures", Verdict{Retry: true}, errGone, 80 * decrease},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				g := New(Config{Rate: 80, Adaptive: true, BaseBackoff: time.Millisecond,
+					MaxBackoff: time.Millisecond})
+				time.Sleep(time.Millisecond)
+				g.throttle(time.Now(), time.Time{})
+				ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+				defer cancel()
+				var wg sync.WaitGroup
+				for range 8 {
+					wg.Go(func() {
+						for ctx.Err() == nil {
+							_, _ = g.Call(ctx, 1, func(context.Context) (Verdict, error) {
+								time.Sleep(10 * time.Millisecond)
+								return tt.verdict, tt.err
+							})
+						}
+					})
+				}
+				wg.Wait()
+				if got := g.Stats().Pace; math.Abs(got-tt.want) > 1e-9 {
+					t.Errorf("pace after 60s of %s = %v; want %v", tt.name, got, tt.want)
 				}
 			})
 		})

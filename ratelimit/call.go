@@ -98,6 +98,9 @@ func (g *Gate) judge(sent time.Time, v Verdict, err error,
 		g.mu.Unlock()
 		return b.next(), true, err
 	}
+	// A final failure, such as an unknown user, is still an answer at the
+	// pace: it counts toward the pace's recovery as a success does.
+	g.succeed(sent)
 	return 0, false, err
 }
 

@@ -25,7 +25,8 @@ type Config struct {
 	MaxInFlight int
 
 	// Adaptive lowers the pace on throttles without a requested time and
-	// creeps back toward Rate while calls succeed.
+	// creeps back toward Rate while calls are answered without a throttle,
+	// whether they succeed or fail for good.
 	Adaptive bool
 
 	// MaxPause is the longest server-requested wait a Gate honours. A
@@ -87,9 +88,9 @@ func (c Config) withDefaults() Config {
 // the server asked for, or else for a short jittered backoff that grows with
 // each throttle in a row. With Config.Adaptive, a throttle without a time
 // also cuts the pace, once for all the calls then in flight, and the pace
-// creeps back toward the ceiling while calls succeed. The callers allowed to
-// hold a slot follow pace × observed latency with headroom, so the pace is
-// reached at any latency without an unbounded pile of calls.
+// creeps back toward the ceiling while calls are answered. The callers
+// allowed to hold a slot follow pace × observed latency with headroom, so the
+// pace is reached at any latency without an unbounded pile of calls.
 //
 // Only Call learns how attempts end; callers of Wait report throttles
 // through Pause. All methods are safe for concurrent use.

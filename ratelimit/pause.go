@@ -119,10 +119,10 @@ func (g *Gate) throttlePauseLocked() time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// succeed records the success of a call sent at sent: it ends the streak of
-// throttles and creeps the pace toward the ceiling. Calls sent before the
-// last reaction to a throttle say nothing about the new pace and are
-// ignored.
+// succeed records a call sent at sent that the service answered without
+// refusing it for pace: it ends the streak of throttles and creeps the pace
+// toward the ceiling. Calls sent before the last reaction to a throttle say
+// nothing about the new pace and are ignored.
 func (g *Gate) succeed(sent time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
