@@ -92,15 +92,15 @@ func newPacedClient(f *runFlags, apiURL string, tokens zoom.TokenSource) (*servi
 
 // workers returns the size of the worker pool. The gate keeps the calls in
 // flight to what the rate needs at the latency it sees; the pool only has to
-// hold that many calls when answers are slow, with a few to spare for calls
-// waiting out a backoff: three seconds' worth of calls, which keeps the rate
-// until answers take about three seconds. More would let more calls out
-// after a stop, since workers waiting at the gate still send theirs.
+// hold that many calls when answers are slow, with some to spare for calls
+// waiting out a backoff: five seconds' worth of calls, which keeps the rate
+// until answers take about four seconds. Workers are cheap: those waiting at
+// the gate send nothing once the run stops.
 func workers(concurrency int, pace float64) int {
 	if concurrency > 0 {
 		return concurrency
 	}
-	return int(min(max(math.Ceil(pace*3), 4), 256))
+	return int(min(max(math.Ceil(pace*5), 4), 512))
 }
 
 // credentials reads the credentials from the environment.
