@@ -18,11 +18,14 @@ import (
 var journalRecords = [][]string{
 	{"2", "a@example.com", "deactivate", "updated", "204", "", "deactivated", "1", "t1", stamp},
 	{"3", "b@example.com", "deactivate", "unchanged", "200", "", "already inactive", "1", "t2", stamp},
-	{"4", "c@example.com", "deactivate", "failed", "404", "1001", "User does not exist", "1", "t3", stamp},
+	{"4", "c@example.com", "deactivate", "failed", "404", "1001", "User does not exist", "1", "t3",
+		stamp},
 	{"5", "d@example.com", "deactivate", "failed", "", "", "refusing user", "", "", stamp},
-	{"6", "e@example.com", "deactivate", "pending", "", "", notSent + "the run was interrupted", "", "", stamp},
+	{"6", "e@example.com", "deactivate", "pending", "", "", notSent + "the run was interrupted", "",
+		"", stamp},
 	{"7", "f@example.com", "deactivate", "pending", "", "", "abandoned in flight", "1", "", stamp},
-	{"8", "g@example.com", "deactivate", "pending", "", "", notChecked + "the run was interrupted", "", "", stamp},
+	{"8", "g@example.com", "deactivate", "pending", "", "", notChecked + "the run was interrupted",
+		"", "", stamp},
 	{"9", "h@example.com", "", "invalid", "", "", "not an address", "", "", stamp},
 }
 
@@ -35,7 +38,8 @@ var testTime = time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
 func writeJournal(t *testing.T, recs [][]string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "leavers.report.csv")
-	if err := os.WriteFile(path, []byte(csvText(append([][]string{ReportHeader}, recs...))), 0o600); err != nil {
+	content := csvText(append([][]string{ReportHeader}, recs...))
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -210,7 +214,8 @@ func checkResumeAppends(t *testing.T, j *Journal, path string) {
 		t.Fatalf("Close() = %v", err)
 	}
 	recs := readReport(t, path)
-	if len(recs) != len(journalRecords)+1 || strings.Join(recs[0], ",") != strings.Join(ReportHeader, ",") {
+	header := strings.Join(recs[0], ",")
+	if len(recs) != len(journalRecords)+1 || header != strings.Join(ReportHeader, ",") {
 		t.Fatalf("report after resume = %q; want the header and %d records", recs, len(journalRecords))
 	}
 	for i, rec := range recs[1:] {
