@@ -103,6 +103,7 @@ type paceResult struct {
 	busy      time.Duration // the summed durations of every request
 	peak      int           // most requests in flight at once
 	sends     []time.Time   // when each request was sent
+	refusals  []time.Time   // when each 429 came back
 	minPace   float64       // the gate's slowest pace, sampled every 100ms
 	maxPace   float64       // the gate's fastest pace, sampled every 100ms
 	counts    map[Outcome]int
@@ -203,6 +204,7 @@ func (rc *recorder) done(start time.Time, throttled bool) {
 	rc.res.busy += time.Since(start)
 	if throttled {
 		rc.res.throttled++
+		rc.res.refusals = append(rc.res.refusals, time.Now())
 	}
 }
 
@@ -307,6 +309,23 @@ func checkSpacing(t *testing.T, c paceCase, r paceResult) {
 	}
 }
 
+// checkPause reports requests sent soon after the first 429 came back: it
+// pauses every worker for at least half of ratelimit.DefaultThrottlePause.
+func checkPause(t *testing.T, r paceResult) {
+	t.Helper()
+	if len(r.refusals) == 0 {
+		t.Fatal("no 429 came back; want some on a shared bucket")
+	}
+	at := r.refusals[0]
+	for _, sent := range r.sends {
+		if d := sent.Sub(at); d > 0 && d < ratelimit.DefaultThrottlePause/2 {
+			t.Errorf("a request left %v after the first 429; want none for %v",
+				d, ratelimit.DefaultThrottlePause/2)
+			return
+		}
+	}
+}
+
 // TestPaceReachesRate checks that a run keeps the configured rate whatever
 // the latency, never goes over it, and that the sandbox, limited to the same
 // rate or more, throttles none of its requests.
@@ -373,7 +392,8 @@ func TestPaceConcurrency(t *testing.T) {
 // TestPaceSharedBucket checks a run on an account whose bucket another app
 // spends part of: the run slows below its ceiling, uses most of what is
 // left, and few of its requests are refused, whether or not the 429s carry
-// Zoom's headers.
+// Zoom's headers; a 429 pauses every worker, and the retries that follow
+// leave no faster than the pace.
 func TestPaceSharedBucket(t *testing.T) {
 	tests := []paceCase{
 		{rows: 1200, rate: 80, account: 80, background: 40, latency: 30 * time.Millisecond},
@@ -403,6 +423,7 @@ func TestPaceSharedBucket(t *testing.T) {
 					t.Errorf("pace stayed at %v/s; want it lowered by the 429s", r.minPace)
 				}
 				checkSpacing(t, c, r)
+				checkPause(t, r)
 			})
 		})
 	}
