@@ -412,3 +412,45 @@ func TestRunStopsWhenReportFails(t *testing.T) {
 		}
 	})
 }
+
+func TestResumeHeldRowKeepsItsMark(t *testing.T) {
+	users := zoomtest.Generate(3)
+	list := emails(users)
+	path := writeJournal(t, nil) // a crash lost every record
+	j, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ResumeReport(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The rows are held back before the run, as --limit does.
+	held := func(yield func(Row, error) bool) {
+		for row := range rowsOf(list, zoom.Deactivate) {
+			row.Outcome, row.Message = Pending, notSent+"held back by a limit"
+			if !yield(row, nil) {
+				return
+			}
+		}
+	}
+	r := &Runner{Concurrency: 2, Journal: j, Report: rep}
+	if err := r.Run(context.Background(), held); err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range readReport(t, path)[1:] {
+		if !strings.HasPrefix(row[6], notChecked+"held back by a limit") {
+			t.Errorf("held line %s = %q; want it marked not checked, with its reason", row[0], row[6])
+		}
+	}
+	again, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Uncertain(Row{Line: 2}) {
+		t.Errorf("Uncertain(held line 2) = false; want true until a run checks the user")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"net/http"
 	"net/http/httptrace"
+	"strings"
 	"sync"
 	"time"
 
@@ -203,7 +204,8 @@ func (st *run) unsent(seq int, row Row) Result {
 		res.Outcome, res.Message = Pending, notSent+stopMessage(st.stopped)
 	}
 	if res.Outcome == Pending && st.uncertain(row) {
-		res.Message = notChecked + stopMessage(st.stopped) +
+		// Keep the mark for the next resume, and the reason it was held back.
+		res.Message = notChecked + strings.TrimPrefix(res.Message, notSent) +
 			"; an earlier run may have changed the user, who is checked before any change"
 	}
 	return res
