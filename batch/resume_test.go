@@ -1,10 +1,12 @@
 package batch
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +16,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/offboard/offboard/ratelimit"
 	"github.com/offboard/offboard/zoom"
 	"github.com/offboard/offboard/zoom/zoomtest"
 )
@@ -452,5 +455,51 @@ func TestResumeHeldRowKeepsItsMark(t *testing.T) {
 	}
 	if !again.Uncertain(Row{Line: 2}) {
 		t.Errorf("Uncertain(held line 2) = false; want true until a run checks the user")
+	}
+}
+
+func TestRunRetryableFailureSaysResume(t *testing.T) {
+	tests := []struct {
+		name        string
+		opts        zoomtest.Options
+		maxAttempts int
+		user        string // "" for a generated user
+		wantResume  bool
+	}{
+		{"server errors", zoomtest.Options{FailRate: 1}, 3, "", true},
+		{"dropped connections", zoomtest.Options{ResetRate: 1}, 3, "", true},
+		{"one attempt", zoomtest.Options{FailRate: 1}, 1, "", true},
+		{"no such user", zoomtest.Options{}, 3, "nobody@example.com", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				users := zoomtest.Generate(1)
+				tt.opts.Users, tt.opts.LightRate = users, 10
+				sb := zoomtest.New(tt.opts)
+				hc := &http.Client{Transport: sb.Transport()}
+				c, err := zoom.NewClient(zoom.Config{
+					APIURL:      sb.APIURL(),
+					Tokens:      zoom.NewAccountTokens(zoom.Credentials(sb.Credentials()), sb.TokenURL(), hc),
+					HTTPClient:  hc,
+					Light:       ratelimit.New(ratelimit.Config{Rate: 10}),
+					MaxAttempts: tt.maxAttempts,
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				user := cmp.Or(tt.user, users[0].Email)
+				rows, err := runRows(t, &Runner{Service: c, Concurrency: 1},
+					rowsOf([]string{user}, zoom.Deactivate))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := rows[0]
+				if got[3] != "failed" || strings.Contains(got[6], "--resume") != tt.wantResume {
+					t.Errorf("row after %s = %s %q; want failed, mentioning --resume: %v",
+						tt.name, got[3], got[6], tt.wantResume)
+				}
+			})
+		})
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -369,10 +371,13 @@ func describeError(res *Result, err error) {
 	} else {
 		res.Message = err.Error()
 	}
-	if res.Attempts > 1 && retryable(err) {
-		res.Message = fmt.Sprintf("gave up after %d attempts: %s; run again with --resume to retry",
-			res.Attempts, res.Message)
+	if !retryable(err) {
+		return
 	}
+	if res.Attempts > 1 {
+		res.Message = fmt.Sprintf("gave up after %d attempts: %s", res.Attempts, res.Message)
+	}
+	res.Message += "; run again with --resume to retry"
 }
 
 // retryable reports whether err is a failure that a later run may not meet:
@@ -382,7 +387,8 @@ func retryable(err error) bool {
 	if errors.As(err, &ze) {
 		return ze.HTTPStatus == http.StatusTooManyRequests || ze.HTTPStatus >= 500
 	}
-	return true
+	var ue *url.Error
+	return errors.As(err, &ue) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // stopsRun reports whether err ends the whole run, and if so stops it.
