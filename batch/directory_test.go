@@ -226,7 +226,6 @@ func TestListRosterIfCheaper(t *testing.T) {
 		{"rest of the listing shorter than the file", 1000, MinRosterRows, true, 6},
 		// 6,500 take 22: 21 more, as many as the rows or more.
 		{"rest of the listing as long as the file", 6500, 21, false, 3},
-		{"rest of the listing just shorter", 6500, 22, true, 24},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
