@@ -17,7 +17,8 @@ import (
 // stopped: lines 2 to 9, one of each kind of row the journal tells apart.
 var journalRecords = [][]string{
 	{"2", "a@example.com", "deactivate", "updated", "204", "", "deactivated", "1", "t1", stamp},
-	{"3", "b@example.com", "deactivate", "unchanged", "200", "", "already inactive", "1", "t2", stamp},
+	{"3", "b@example.com", "deactivate", "unchanged", "200", "", "already inactive", "1", "t2",
+		stamp},
 	{"4", "c@example.com", "deactivate", "failed", "404", "1001", "User does not exist", "1", "t3",
 		stamp},
 	{"5", "d@example.com", "deactivate", "failed", "", "", "refusing user", "", "", stamp},
@@ -94,9 +95,11 @@ func TestJournalDoneAndUncertain(t *testing.T) {
 
 func TestJournalNewestRecordWins(t *testing.T) {
 	recs := [][]string{
-		{"2", "a@example.com", "deactivate", "pending", "", "", "abandoned in flight", "1", "", stamp},
+		{"2", "a@example.com", "deactivate", "pending", "", "", "abandoned in flight", "1", "",
+			stamp},
 		{"3", "b@example.com", "deactivate", "updated", "204", "", "deactivated", "1", "", stamp},
-		{"2", "a@example.com", "deactivate", "unchanged", "200", "", "already inactive", "1", "", stamp},
+		{"2", "a@example.com", "deactivate", "unchanged", "200", "", "already inactive", "1", "",
+			stamp},
 	}
 	j, err := ReadJournal(writeJournal(t, recs))
 	if err != nil {
@@ -154,7 +157,8 @@ func TestJournalVerify(t *testing.T) {
 				t.Errorf("Verify() = %v; want nil", err)
 			case tt.wantLine == 0:
 			case !errors.As(err, &me) || me.Line != tt.wantLine || me.Got != tt.wantGot:
-				t.Errorf("Verify() = %v; want a mismatch at line %d with %q", err, tt.wantLine, tt.wantGot)
+				t.Errorf("Verify() = %v; want a mismatch at line %d with %q",
+					err, tt.wantLine, tt.wantGot)
 			case !strings.Contains(err.Error(), fmt.Sprint("line ", tt.wantLine)):
 				t.Errorf("Verify() = %q; want it to name line %d", err, tt.wantLine)
 			}
@@ -216,7 +220,8 @@ func checkResumeAppends(t *testing.T, j *Journal, path string) {
 	recs := readReport(t, path)
 	header := strings.Join(recs[0], ",")
 	if len(recs) != len(journalRecords)+1 || header != strings.Join(ReportHeader, ",") {
-		t.Fatalf("report after resume = %q; want the header and %d records", recs, len(journalRecords))
+		t.Fatalf("report after resume = %q; want the header and %d records",
+			recs, len(journalRecords))
 	}
 	for i, rec := range recs[1:] {
 		if want := fmt.Sprint(i + 2); rec[0] != want || len(rec) != len(ReportHeader) {
@@ -249,7 +254,8 @@ func TestReadJournalTornHeader(t *testing.T) {
 			if err := r.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if recs := readReport(t, path); len(recs) != 2 || recs[0][0] != "line" || recs[1][0] != "2" {
+			recs := readReport(t, path)
+			if len(recs) != 2 || recs[0][0] != "line" || recs[1][0] != "2" {
 				t.Errorf("report resumed from %q = %q; want the header and line 2", content, recs)
 			}
 		})
@@ -270,7 +276,8 @@ func TestReadJournalDamage(t *testing.T) {
 			"report line 3"},
 		{"short record inside", csvText([][]string{ReportHeader, good[0]}) + "3,b@example.com\n" +
 			csvText(good[2:]), "report line 3"},
-		{"two torn records", csvText(append([][]string{ReportHeader}, good...)) + torn + "\n" + torn,
+		{"two torn records",
+			csvText(append([][]string{ReportHeader}, good...)) + torn + "\n" + torn,
 			"report line 10"},
 		{"bad line number", csvText([][]string{ReportHeader,
 			{"x", "a@example.com", "deactivate", "updated", "", "", "", "", "", stamp}, good[1]}),

@@ -96,7 +96,8 @@ func TestRunStopGivesCallsInFlightGrace(t *testing.T) {
 					t.Fatalf("Run() = %v; want context.Canceled", got.err)
 				}
 				if got.took > tt.maxTook {
-					t.Errorf("Run() returned %v after the stop; want at most %v", got.took, tt.maxTook)
+					t.Errorf("Run() returned %v after the stop; want at most %v",
+						got.took, tt.maxTook)
 				}
 				checkStoppedRows(t, got, tt.wantUpdated)
 			})
@@ -246,7 +247,8 @@ func TestResumeChecksRowsACrashHid(t *testing.T) {
 		}
 		checkNoRedundantCalls(t, sb.Stats(), list)
 		if st := sb.Stats(); st.Gets != 20 {
-			t.Errorf("resume got %d users; want 20, one for each row the report did not record", st.Gets)
+			t.Errorf("resume got %d users; want 20, one for each row the report did not record",
+				st.Gets)
 		}
 	})
 }
@@ -446,7 +448,8 @@ func TestResumeHeldRowKeepsItsMark(t *testing.T) {
 	}
 	for _, row := range readReport(t, path)[1:] {
 		if !strings.HasPrefix(row[6], notChecked+"held back by a limit") {
-			t.Errorf("held line %s = %q; want it marked not checked, with its reason", row[0], row[6])
+			t.Errorf("held line %s = %q; want it marked not checked, with its reason",
+				row[0], row[6])
 		}
 	}
 	again, err := ReadJournal(path)
@@ -478,9 +481,10 @@ func TestRunRetryableFailureSaysResume(t *testing.T) {
 				tt.opts.Users, tt.opts.LightRate = users, 10
 				sb := zoomtest.New(tt.opts)
 				hc := &http.Client{Transport: sb.Transport()}
+				creds := zoom.Credentials(sb.Credentials())
 				c, err := zoom.NewClient(zoom.Config{
 					APIURL:      sb.APIURL(),
-					Tokens:      zoom.NewAccountTokens(zoom.Credentials(sb.Credentials()), sb.TokenURL(), hc),
+					Tokens:      zoom.NewAccountTokens(creds, sb.TokenURL(), hc),
 					HTTPClient:  hc,
 					Light:       ratelimit.New(ratelimit.Config{Rate: 10}),
 					MaxAttempts: tt.maxAttempts,

@@ -271,8 +271,8 @@ func checkFinished(t *testing.T, sb *sandboxProc, report string, n int) {
 		u := st.Users[email]
 		if u.Status != "inactive" || u.StatusCalls != 1 || u.RedundantStatusCalls != 0 {
 			if bad++; bad <= 5 {
-				t.Errorf("sandbox user %s = %+v; want inactive after one status call, none redundant",
-					email, u)
+				t.Errorf("sandbox user %s = %+v; want inactive after one status call, "+
+					"none redundant", email, u)
 			}
 		}
 	}
@@ -285,7 +285,8 @@ func checkFinished(t *testing.T, sb *sandboxProc, report string, n int) {
 	}
 	for i, r := range rows {
 		if r[0] != strconv.Itoa(i+2) || r[1] != fmt.Sprintf("user%05d@example.com", i+1) {
-			t.Errorf("report row %d = line %s %s; want line %d in input order", i+1, r[0], r[1], i+2)
+			t.Errorf("report row %d = line %s %s; want line %d in input order",
+				i+1, r[0], r[1], i+2)
 			break
 		}
 		if r[3] != "updated" && r[3] != "unchanged" {
@@ -293,7 +294,8 @@ func checkFinished(t *testing.T, sb *sandboxProc, report string, n int) {
 		}
 	}
 	t.Logf("end state: %v; %d status calls, %d gets, %d 429s, %d tokens, %d 5xx, %d resets",
-		outcomes(rows), st.StatusCalls, st.Gets, st.Throttled, st.TokensIssued, st.Failures, st.Resets)
+		outcomes(rows), st.StatusCalls, st.Gets, st.Throttled, st.TokensIssued, st.Failures,
+		st.Resets)
 }
 
 func TestProcessKillAndResume(t *testing.T) {
@@ -319,7 +321,8 @@ func TestProcessKillAndResume(t *testing.T) {
 		at := time.Duration(200+rng.IntN(1800)) * time.Millisecond
 		select {
 		case <-p.done:
-			t.Fatalf("run %d ended before its kill at %v: exit %d\n%s", i+1, at, p.code, p.stderr.String())
+			t.Fatalf("run %d ended before its kill at %v: exit %d\n%s",
+				i+1, at, p.code, p.stderr.String())
 		case <-time.After(at):
 		}
 		p.cmd.Process.Signal(syscall.SIGKILL)
@@ -353,7 +356,8 @@ func TestProcessInterrupt(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			const n = 300
-			sb := startSandboxProc(t, "--generate", strconv.Itoa(n), "--rate", "100", "--latency", "35ms")
+			sb := startSandboxProc(t, "--generate", strconv.Itoa(n), "--rate", "100",
+				"--latency", "35ms")
 			file, report := leaversFile(t, n)
 			p := startRun(t, sb, nil, "run", "--rate", "100", "--yes", file)
 			eventually(t, 20*time.Second, "the run changes users", func() bool {
@@ -375,7 +379,8 @@ func TestProcessInterrupt(t *testing.T) {
 				t.Errorf("stderr = %q; want the command that resumes the run", stderr)
 			}
 			checkPending(t, report, n)
-			code, stderr := runToEnd(t, sb, time.Minute, "run", "--rate", "100", "--yes", "--resume", file)
+			code, stderr := runToEnd(t, sb, time.Minute,
+				"run", "--rate", "100", "--yes", "--resume", file)
 			if code != exitOK {
 				t.Fatalf("resume after %v = exit %d; want 0\n%s", sig, code, stderr)
 			}
@@ -431,12 +436,14 @@ func TestProcessInterruptWithCallsInFlight(t *testing.T) {
 			took := time.Since(start)
 			if code != exitInterrupted || took < tt.min || took > tt.max {
 				t.Errorf("run after %d interrupts = exit %d in %v; want 130 in %v to %v\n%s",
-					tt.signals, code, took.Round(time.Millisecond), tt.min, tt.max, p.stderr.String())
+					tt.signals, code, took.Round(time.Millisecond), tt.min, tt.max,
+					p.stderr.String())
 			}
 			rows := readReportFile(t, report)
 			abandoned := 0
 			for _, r := range rows {
-				if r[3] == "pending" && strings.HasPrefix(r[6], "abandoned in flight") && r[7] != "" {
+				inFlight := strings.HasPrefix(r[6], "abandoned in flight") && r[7] != ""
+				if r[3] == "pending" && inFlight {
 					abandoned++
 				}
 			}
@@ -482,7 +489,8 @@ func TestProcessDailyLimitAndResume(t *testing.T) {
 	}
 	for code == exitStopped {
 		sb.resetDaily(t)
-		code, stderr = runToEnd(t, sb, time.Minute, "run", "--rate", "100", "--yes", "--resume", file)
+		code, stderr = runToEnd(t, sb, time.Minute,
+			"run", "--rate", "100", "--yes", "--resume", file)
 	}
 	if code != exitOK {
 		t.Fatalf("resume after the reset = exit %d; want 0\n%s", code, stderr)
@@ -506,7 +514,8 @@ func TestProcessFlakyZoomLongRun(t *testing.T) {
 				t.Errorf("failed line %s = %q; want it to say --resume retries it", r[0], r[6])
 			}
 		}
-		code, stderr = runToEnd(t, sb, 30*time.Second, "run", "--rate", "200", "--yes", "--resume", file)
+		code, stderr = runToEnd(t, sb, 30*time.Second,
+			"run", "--rate", "200", "--yes", "--resume", file)
 	}
 	if code != exitOK {
 		t.Fatalf("run with faults = exit %d; want 0, after at most 3 resumes\n%s", code, stderr)

@@ -33,14 +33,16 @@ func TestResetDaily(t *testing.T) {
 				c := newClient(t, s)
 				for i, want := range []int{200, 200, 429} {
 					if a := c.get("dan.morris@example.com"); a.status != want {
-						t.Fatalf("get %d before the reset = %d %s; want %d", i+1, a.status, a.body, want)
+						t.Fatalf("get %d before the reset = %d %s; want %d",
+							i+1, a.status, a.body, want)
 					}
 					time.Sleep(time.Second)
 				}
 				tt.reset(t, c)
 				for i, want := range []int{200, 200, 429} {
 					if a := c.get("dan.morris@example.com"); a.status != want {
-						t.Errorf("get %d after the reset = %d %s; want %d", i+1, a.status, a.body, want)
+						t.Errorf("get %d after the reset = %d %s; want %d",
+							i+1, a.status, a.body, want)
 					}
 					time.Sleep(time.Second)
 				}
