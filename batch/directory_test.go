@@ -145,7 +145,8 @@ func TestRosterFind(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.user, func(t *testing.T) {
 			u, ok := r.Find(tt.user)
-			if ok != tt.ok || u.Email != tt.email || u.Status != tt.status || roleName(u) != tt.role {
+			if ok != tt.ok || u.Email != tt.email || u.Status != tt.status ||
+				roleName(u) != tt.role {
 				t.Errorf("Find(%q) = %q %q role %q, %v; want %q %q role %q, %v", tt.user,
 					u.Email, u.Status, roleName(u), ok, tt.email, tt.status, tt.role, tt.ok)
 			}
@@ -235,8 +236,10 @@ func TestListRosterIfCheaper(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if st := sb.Stats(); r != nil != tt.listed || st.Lists != tt.wantLists || st.Gets != 0 {
-					t.Fatalf("ListRosterIfCheaper(%d users, %d rows) = %v after %d lists, %d gets; "+
+				st := sb.Stats()
+				if r != nil != tt.listed || st.Lists != tt.wantLists || st.Gets != 0 {
+					t.Fatalf("ListRosterIfCheaper(%d users, %d rows) = %v after %d lists, "+
+						"%d gets; "+
 						"want listed %v after %d lists, no get",
 						tt.users, tt.rows, r != nil, st.Lists, st.Gets, tt.listed, tt.wantLists)
 				}

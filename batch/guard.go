@@ -41,7 +41,8 @@ func ReadProtected(path string) (*Protected, error) {
 			return nil, fmt.Errorf("read protect file: %w", err)
 		}
 		if row.Outcome == Invalid {
-			return nil, fmt.Errorf("%w %s, line %d: %s", ErrProtectFile, path, row.Line, row.Message)
+			return nil, fmt.Errorf("%w %s, line %d: %s", ErrProtectFile, path, row.Line,
+				row.Message)
 		}
 		p.add(row.User)
 	}

@@ -39,7 +39,8 @@ func TestReadProtected(t *testing.T) {
 			[]string{"boss@example.com", "legal.hold@example.com"}, []string{"The Boss"}, nil},
 		{"an action column is ignored", "email,action\nboss@example.com,activate\n",
 			[]string{"boss@example.com"}, nil, nil},
-		{"a row that names no user", "email\nboss@example.com\nthe boss\n", nil, nil, ErrProtectFile},
+		{"a row that names no user", "email\nboss@example.com\nthe boss\n", nil, nil,
+			ErrProtectFile},
 		{"no users", "email\n", nil, nil, ErrEmpty},
 	}
 	for _, tt := range tests {
@@ -90,7 +91,8 @@ func outcomes(t *testing.T, rows iter.Seq2[Row, error]) []string {
 }
 
 func TestProtectedGuard(t *testing.T) {
-	p, err := ReadProtected(writeTemp(t, "protect.txt", "boss@example.com\nG1aOXtXdOlpYSU8J9do_Hg\n"))
+	p, err := ReadProtected(writeTemp(t, "protect.txt",
+		"boss@example.com\nG1aOXtXdOlpYSU8J9do_Hg\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

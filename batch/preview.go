@@ -75,9 +75,11 @@ func judgeUser(u zoom.User, a zoom.Action) (Outcome, int, string) {
 	case u.Status == a.Status():
 		return Unchanged, 0, "already " + u.Status
 	case strings.EqualFold(role, "Owner") || strings.EqualFold(role, "Admin"):
-		return Failed, zoom.CodeAdminOrRoom, fmt.Sprintf("%s users cannot be activated or deactivated", role)
+		return Failed, zoom.CodeAdminOrRoom,
+			fmt.Sprintf("%s users cannot be activated or deactivated", role)
 	}
-	return Planned, 0, fmt.Sprintf("would %s: %s, %s, %s", a, u.Status, orDash(role), zoom.TypeName(u.Type))
+	return Planned, 0, fmt.Sprintf("would %s: %s, %s, %s", a, u.Status, orDash(role),
+		zoom.TypeName(u.Type))
 }
 
 // roleName returns u's role_name, or the name its role_id stands for: a

@@ -39,20 +39,24 @@ func TestPreviewFromRoster(t *testing.T) {
 		user, action      string
 		outcome, code, in string
 	}{
-		{"dan.morris@example.com", "deactivate", "planned", "", "would deactivate: active, Member, Licensed"},
+		{"dan.morris@example.com", "deactivate", "planned", "",
+			"would deactivate: active, Member, Licensed"},
 		{"DAN.MORRIS@example.com", "activate", "unchanged", "", "already active"},
 		{"hana.sato@example.com", "deactivate", "unchanged", "", "already inactive"},
-		{"hana.sato@example.com", "activate", "planned", "", "would activate: inactive, Member, Basic"},
+		{"hana.sato@example.com", "activate", "planned", "",
+			"would activate: inactive, Member, Basic"},
 		{"amara.okafor@example.com", "deactivate", "failed", "200", "Owner users cannot"},
 		{"ben.hughes@example.com", "deactivate", "failed", "200", "Admin users cannot"},
 		{"auditor.kaur@example.com", "deactivate", "planned", "", "custom role"},
 		{"new.starter@example.com", "deactivate", "failed", "", "pending"},
-		{"dan.moris@example.com", "deactivate", "failed", "1001", "did you mean dan.morris@example.com?"},
+		{"dan.moris@example.com", "deactivate", "failed", "1001",
+			"did you mean dan.morris@example.com?"},
 		{"eva.lindqvist@example.org", "deactivate", "failed", "1001", "eva.lindqvist@example.com"},
 		{"nobody.at.all@example.com", "deactivate", "failed", "1001", "no user of the account"},
 		// Listings show pending users without an ID: an ID the listing lacks is got.
 		{embeddedUser(t, "tomas.silva@example.com").ID, "deactivate", "failed", "", "pending"},
-		{embeddedUser(t, "farah.haddad@example.com").ID, "deactivate", "planned", "", "would deactivate"},
+		{embeddedUser(t, "farah.haddad@example.com").ID, "deactivate", "planned", "",
+			"would deactivate"},
 	}
 	synctest.Test(t, func(t *testing.T) {
 		c, sb := specClient(t, zoomtest.Options{})
@@ -79,7 +83,8 @@ func TestPreviewFromRoster(t *testing.T) {
 		st := sb.Stats()
 		if st.Requests["PUT"] != 0 || st.Gets != 1 || st.Lists != 3 {
 			t.Errorf("preview sent %d PUTs, %d gets and %d lists; want no PUT, "+
-				"one get (the ID the listing lacks) and 3 lists", st.Requests["PUT"], st.Gets, st.Lists)
+				"one get (the ID the listing lacks) and 3 lists",
+				st.Requests["PUT"], st.Gets, st.Lists)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,20 +29,22 @@ type guardFlags struct {
 
 func addGuardFlags(fl *pflag.FlagSet, g *guardFlags) {
 	fl.BoolVar(&g.precheck, "precheck", false,
-		"get each user before changing them, to send no change that would fail or change nothing;\n"+
-			"costs one more Light call a row, so it halves the pace")
+		"get each user before changing them, to send no change that would fail or change\n"+
+			"nothing; costs one more Light call a row, so it halves the pace")
 	fl.IntVar(&g.maxChanges, "max-changes", 0,
 		"refuse to start when more than `N` rows would be sent (0: no maximum)")
 	fl.StringVar(&g.protect, "protect", "",
-		"never change the users in `FILE` (addresses or IDs, one a line, or a CSV with an email column);\n"+
-			"their rows are skipped")
+		"never change the users in `FILE` (addresses or IDs, one a line, or a CSV with an\n"+
+			"email column); their rows are skipped")
 	fl.IntVar(&g.limit, "limit", 0,
-		"send only the first `N` rows to send; the rest stay pending for --resume (0: no limit)")
+		"send only the first `N` rows to send, as a canary; the rest stay pending for --resume\n"+
+			"and leave the exit status alone (0: no limit)")
 }
 
 func (g *guardFlags) check() error {
 	if g.maxChanges < 0 {
-		return usageErrorf("--max-changes %d: want a number of rows, or 0 for no maximum", g.maxChanges)
+		return usageErrorf("--max-changes %d: want a number of rows, or 0 for no maximum",
+			g.maxChanges)
 	}
 	if g.limit < 0 {
 		return usageErrorf("--limit %d: want a number of rows, or 0 for no limit", g.limit)
@@ -85,7 +88,8 @@ func prepare(ctx context.Context, e *env, f *runFlags, file string, in *batch.In
 	}
 	done := resumedDone(f, file)
 	if f.guard.limit > 0 {
-		reason := fmt.Sprintf("not sent: --limit %d; run again with --resume to go on", f.guard.limit)
+		reason := fmt.Sprintf("not sent: --limit %d; run again with --resume to go on",
+			f.guard.limit)
 		rows = batch.Limit(rows, f.guard.limit, reason, done)
 	}
 	p := &prepared{rows: rows}
@@ -97,8 +101,8 @@ func prepare(ctx context.Context, e *env, f *runFlags, file string, in *batch.In
 		return p, nil
 	}
 	if n := f.guard.maxChanges; n > 0 && p.plan.Changes() > n {
-		return nil, usageErrorf("--max-changes %d: this run would send %d changes; nothing was sent",
-			n, p.plan.Changes())
+		return nil, usageErrorf("--max-changes %d: this run would send %d changes; "+
+			"nothing was sent", n, p.plan.Changes())
 	}
 	return p, confirm(ctx, e, f, file, p.plan, svc)
 }
@@ -210,8 +214,8 @@ func (p *prepared) printForecast(w io.Writer, f *runFlags) {
 			"not a get a row.\n", p.roster.Len(), p.roster.Pages)
 	}
 	if n := f.guard.maxChanges; n > 0 && p.plan.Changes() > n {
-		fmt.Fprintf(w, "--max-changes %d: a real run would refuse to start: it would send %d changes.\n",
-			n, p.plan.Changes())
+		fmt.Fprintf(w, "--max-changes %d: a real run would refuse to start: "+
+			"it would send %d changes.\n", n, p.plan.Changes())
 	}
 }
 
@@ -315,9 +319,9 @@ func checkScopes(granted []string, needs []scopeNeed) error {
 	return nil
 }
 
-// Zoom's codes, beside zoom.CodeMissingScope, for a token that lacks a
-// scope the call needs.
-const codeMissingScopeAlt = 4700
+// missingScopeCodes are Zoom's codes for a token that lacks a scope the
+// call needs: 4711, and 4700 seen from older apps.
+var missingScopeCodes = []int{zoom.CodeMissingScope, 4700}
 
 // accessError turns a failed access check into the error the run ends with.
 func accessError(err error) error {
@@ -329,7 +333,7 @@ func accessError(err error) error {
 	case errors.As(err, &ae):
 		return usageErrorf("%v: check ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET, "+
 			"and that the app is activated; nothing was sent", err)
-	case errors.As(err, &ze) && (ze.Code == zoom.CodeMissingScope || ze.Code == codeMissingScopeAlt):
+	case errors.As(err, &ze) && slices.Contains(missingScopeCodes, ze.Code):
 		return usageErrorf("the token may not %s: add the scope %s to the app and run again; "+
 			"nothing was sent (%v)", needGet.what, needGet.advice, err)
 	case errors.As(err, &ze) && ze.HTTPStatus == http.StatusUnauthorized:

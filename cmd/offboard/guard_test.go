@@ -40,7 +40,8 @@ var threeMembers = []string{"dan.morris@example.com", "eva.lindqvist@example.com
 // runOnTerminal runs the command line args in process with standard input
 // a pseudo-terminal on which answer has been typed, and standard error
 // taken for a terminal. It returns the exit code and standard error.
-func runOnTerminal(t *testing.T, vars map[string]string, answer string, args ...string) (int, string) {
+func runOnTerminal(t *testing.T, vars map[string]string, answer string,
+	args ...string) (int, string) {
 	t.Helper()
 	ptmx, tty, err := pty.Open()
 	if err != nil {
@@ -105,8 +106,8 @@ func TestRunAsksOnTerminal(t *testing.T) {
 					t.Errorf("refused run left a report (%v); want none", err)
 				}
 			}
-			if got := statusCalls(sb, threeMembers...); !slices.Equal(got, []int{wantCalls, wantCalls,
-				wantCalls}) {
+			got := statusCalls(sb, threeMembers...)
+			if !slices.Equal(got, []int{wantCalls, wantCalls, wantCalls}) {
 				t.Errorf("status calls per user = %v; want %d each", got, wantCalls)
 			}
 		})
@@ -152,7 +153,8 @@ func TestRunSandboxNeverAsks(t *testing.T) {
 	file, _ := demoLeavers(t, threeMembers...)
 	code, stderr := runOnTerminal(t, nil, "", "run", "--sandbox", "--rate", "200", file)
 	if code != exitOK || strings.Contains(stderr, "Type 3") {
-		t.Errorf("run --sandbox on a terminal = exit %d, %q; want 0 without a question", code, stderr)
+		t.Errorf("run --sandbox on a terminal = exit %d, %q; want 0 without a question",
+			code, stderr)
 	}
 }
 
@@ -173,7 +175,8 @@ func TestRunMaxChanges(t *testing.T) {
 			sb, vars := guardSandbox(t, zoomtest.Options{})
 			// An invalid row and a duplicate are not changes.
 			file, _ := demoLeavers(t, append(threeMembers, "bad@", threeMembers[0])...)
-			code, _, stderr := runOffboard(t, vars, "", "run", "--yes", "--max-changes", tt.max, file)
+			code, _, stderr := runOffboard(t, vars, "", "run", "--yes", "--max-changes", tt.max,
+				file)
 			if code != tt.code || !strings.Contains(stderr, tt.want) {
 				t.Fatalf("run --max-changes %s = exit %d; want %d saying %q\n%s",
 					tt.max, code, tt.code, tt.want, stderr)
@@ -189,7 +192,8 @@ func TestRunMaxChanges(t *testing.T) {
 		file, _ := demoLeavers(t, threeMembers...)
 		code, _, stderr := runOffboard(t, vars, "", "run", "--dry-run", "--max-changes", "2", file)
 		if code != exitOK || !strings.Contains(stderr, "a real run would refuse to start") {
-			t.Errorf("run --dry-run --max-changes 2 = exit %d, %q; want 0 and a warning", code, stderr)
+			t.Errorf("run --dry-run --max-changes 2 = exit %d, %q; want 0 and a warning",
+				code, stderr)
 		}
 	})
 }
@@ -230,8 +234,9 @@ func TestRunProtect(t *testing.T) {
 			if dryRun {
 				wantCalls[3] = 0
 			}
-			if got := statusCalls(sb, "dan.morris@example.com", "eva.lindqvist@example.com",
-				"farah.haddad@example.com", "george.ivanov@example.com"); !slices.Equal(got, wantCalls) {
+			got := statusCalls(sb, "dan.morris@example.com", "eva.lindqvist@example.com",
+				"farah.haddad@example.com", "george.ivanov@example.com")
+			if !slices.Equal(got, wantCalls) {
 				t.Errorf("status calls per user = %v; want %v", got, wantCalls)
 			}
 		})
@@ -255,7 +260,8 @@ func TestRunLimit(t *testing.T) {
 		{[]string{"--resume"}, 10},
 	}
 	for _, s := range steps {
-		code, _, stderr := runOffboard(t, vars, "", append([]string{"run", "--yes", file}, s.args...)...)
+		args := append([]string{"run", "--yes", file}, s.args...)
+		code, _, stderr := runOffboard(t, vars, "", args...)
 		if code != exitOK {
 			t.Fatalf("run %v = exit %d; want 0\n%s", s.args, code, stderr)
 		}
@@ -268,7 +274,8 @@ func TestRunLimit(t *testing.T) {
 			}
 		}
 		if counts["updated"] != s.updated || counts["pending"] != 10-s.updated {
-			t.Errorf("after run %v: %v; want %d updated, the rest pending", s.args, counts, s.updated)
+			t.Errorf("after run %v: %v; want %d updated, the rest pending",
+				s.args, counts, s.updated)
 		}
 		if s.updated < 10 && !strings.Contains(stderr, "held back") {
 			t.Errorf("run %v stderr = %q; want how to send the rows held back", s.args, stderr)
@@ -350,8 +357,8 @@ func TestRunStopsWhenEveryRowFails(t *testing.T) {
 		list = append(list, u.Email)
 	}
 	file, report := demoLeavers(t, list...)
-	code, _, stderr := runOffboard(t, static, "", "run", "--yes", "--rate", "200", "--concurrency", "1",
-		file)
+	code, _, stderr := runOffboard(t, static, "", "run", "--yes", "--rate", "200",
+		"--concurrency", "1", file)
 	if code != exitStopped || !strings.Contains(stderr, "failing the same way") {
 		t.Fatalf("run = exit %d; want 3 saying the run is failing the same way\n%s", code, stderr)
 	}
@@ -360,8 +367,8 @@ func TestRunStopsWhenEveryRowFails(t *testing.T) {
 	for _, r := range rows {
 		counts[r[3]+" "+r[5]]++
 	}
-	if puts := sb.Stats().Requests["PUT"]; counts["failed 4711"] != 10 || counts["pending "] != 20 ||
-		puts != 10 {
+	puts := sb.Stats().Requests["PUT"]
+	if counts["failed 4711"] != 10 || counts["pending "] != 20 || puts != 10 {
 		t.Errorf("report = %v after %d status calls; want 10 failed with 4711, 20 pending",
 			counts, puts)
 	}
@@ -393,8 +400,8 @@ func TestRunDryRunPredictsRealRun(t *testing.T) {
 			sb, vars := guardSandbox(t, zoomtest.Options{})
 			file := writeFile(t, "leavers.csv", "email,action\n"+strings.Join(tt.rows, "\n")+"\n")
 			path := filepath.Join(t.TempDir(), "preview.csv")
-			code, _, stderr := runOffboard(t, vars, "", "run", "--rate", "200", "--dry-run", "--report", path,
-				file)
+			code, _, stderr := runOffboard(t, vars, "", "run", "--rate", "200", "--dry-run",
+				"--report", path, file)
 			if code != exitRowsFailed {
 				t.Fatalf("preview = exit %d; want 1 (some rows would fail)\n%s", code, stderr)
 			}
@@ -467,7 +474,8 @@ func TestRunGuardUsageErrors(t *testing.T) {
 	}{
 		{"negative limit", []string{"--limit", "-1"}, "--limit -1"},
 		{"negative maximum", []string{"--max-changes", "-1"}, "--max-changes -1"},
-		{"no protect file", []string{"--protect", filepath.Join(t.TempDir(), "nope.csv")}, "--protect"},
+		{"no protect file", []string{"--protect", filepath.Join(t.TempDir(), "nope.csv")},
+			"--protect"},
 		{"protect file naming no user", []string{"--protect", badProtect}, "line 2: \"the boss\""},
 	}
 	for _, tt := range tests {
@@ -476,7 +484,8 @@ func TestRunGuardUsageErrors(t *testing.T) {
 			args := append([]string{"run", "--yes", file}, tt.args...)
 			code, _, stderr := runOffboard(t, vars, "", args...)
 			if code != exitUsage || !strings.Contains(stderr, tt.want) {
-				t.Errorf("offboard %v = exit %d, %q; want exit 2 saying %q", args, code, stderr, tt.want)
+				t.Errorf("offboard %v = exit %d, %q; want exit 2 saying %q",
+					args, code, stderr, tt.want)
 			}
 			if st := sb.Stats(); st.StatusCalls != 0 {
 				t.Errorf("offboard %v sent %d status calls; want none", args, st.StatusCalls)
