@@ -109,6 +109,11 @@ func (cl *Client) retry(
 	gate *ratelimit.Gate,
 	send attempt,
 ) (Response, []byte, error) {
+	// Have a token before passing the gate: calls let through while the token
+	// is fetched would otherwise wait for it, then leave together.
+	if _, err := cl.cfg.Tokens.Token(ctx); err != nil {
+		return Response{}, nil, err
+	}
 	var (
 		resp    Response
 		data    []byte
