@@ -295,3 +295,20 @@ func TestReadJournalDamage(t *testing.T) {
 		})
 	}
 }
+
+func TestReadJournalZeroedTail(t *testing.T) {
+	// A power loss can leave the blocks past the last sync full of zeros.
+	whole := csvText(append([][]string{ReportHeader}, journalRecords...))
+	path := filepath.Join(t.TempDir(), "r.csv")
+	if err := os.WriteFile(path, []byte(whole+strings.Repeat("\x00", 4096)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	j, err := ReadJournal(path)
+	if err != nil {
+		t.Fatalf("ReadJournal(zeroed tail) = %v; want the zeros ignored", err)
+	}
+	if len(j.rows) != len(journalRecords) {
+		t.Errorf("ReadJournal(zeroed tail) records %d lines; want %d", len(j.rows), len(journalRecords))
+	}
+	checkResumeAppends(t, j, path)
+}
