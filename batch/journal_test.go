@@ -308,7 +308,8 @@ func TestReadJournalZeroedTail(t *testing.T) {
 		t.Fatalf("ReadJournal(zeroed tail) = %v; want the zeros ignored", err)
 	}
 	if len(j.rows) != len(journalRecords) {
-		t.Errorf("ReadJournal(zeroed tail) records %d lines; want %d", len(j.rows), len(journalRecords))
+		t.Errorf("ReadJournal(zeroed tail) records %d lines; want %d",
+			len(j.rows), len(journalRecords))
 	}
 	checkResumeAppends(t, j, path)
 }
