@@ -121,8 +121,9 @@ func (p *Protected) Guard(rows iter.Seq2[Row, error]) iter.Seq2[Row, error] {
 }
 
 // Limit returns rows with only the first n rows to send left to send; the
-// rows to send after them are made Pending with the message reason, so that
-// a resumed run sends them. Rows for which done reports true, rows that an
+// rows to send after them are made Pending, with a message saying that they
+// were not sent and why, so that a resumed run sends them without checking
+// their users first. Rows for which done reports true, rows that an
 // earlier run finished, are not counted; done may be nil.
 func Limit(rows iter.Seq2[Row, error], n int, reason string,
 	done func(Row) bool) iter.Seq2[Row, error] {
@@ -131,7 +132,7 @@ func Limit(rows iter.Seq2[Row, error], n int, reason string,
 		for row, err := range rows {
 			if err == nil && row.Outcome == "" && (done == nil || !done(row)) {
 				if sent == n {
-					row.Outcome, row.Message = Pending, reason
+					row.Outcome, row.Message = Pending, notSent+reason
 				} else {
 					sent++
 				}

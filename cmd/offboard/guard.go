@@ -88,8 +88,7 @@ func prepare(ctx context.Context, e *env, f *runFlags, file string, in *batch.In
 	}
 	done := resumedDone(f, file)
 	if f.guard.limit > 0 {
-		reason := fmt.Sprintf("not sent: --limit %d; run again with --resume to go on",
-			f.guard.limit)
+		reason := fmt.Sprintf("--limit %d; run again with --resume to go on", f.guard.limit)
 		rows = batch.Limit(rows, f.guard.limit, reason, done)
 	}
 	p := &prepared{rows: rows}
