@@ -286,6 +286,10 @@ func TestRunLimit(t *testing.T) {
 			t.Errorf("user %s got %d status calls; want 1", u, n)
 		}
 	}
+	// Rows held back were never sent: resuming sends them without a check.
+	if n := sb.Stats().Gets; n != 0 {
+		t.Errorf("the runs made %d gets; want none", n)
+	}
 }
 
 func TestRunChecksAccess(t *testing.T) {
