@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -508,5 +512,51 @@ func TestRunHelpNamesGuards(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("run --help = exit %d and lacks %q:\n%s", code, want, stdout)
 		}
+	}
+}
+
+// unlistedScopes is middleware that drops the scope field from the token
+// endpoint's answers, as a token server that does not list scopes would.
+func unlistedScopes(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/oauth/token" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		var body map[string]any
+		if json.Unmarshal(rec.Body.Bytes(), &body) == nil {
+			delete(body, "scope")
+		}
+		maps.Copy(w.Header(), rec.Header())
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		json.NewEncoder(w).Encode(body)
+	})
+}
+
+func TestRunAccessCheckIsOneCall(t *testing.T) {
+	tests := []struct {
+		name     string
+		wrap     func(http.Handler) http.Handler
+		wantGets int
+	}{
+		{"scopes listed with the token", nil, 0},
+		{"scopes not listed", unlistedScopes, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sb, vars := startSandbox(t, zoomtest.Options{LightRate: 500, Wrap: tt.wrap})
+			file, _ := demoLeavers(t, threeMembers...)
+			code, _, stderr := runOffboard(t, vars, "", "run", "--yes", "--rate", "200", file)
+			st := sb.Stats()
+			if code != exitOK || st.Gets != tt.wantGets || st.StatusCalls != 3 ||
+				st.TokensIssued != 1 {
+				t.Errorf("run = exit %d after %d gets, %d status calls, %d tokens; "+
+					"want 0 after %d gets, 3 status calls, 1 token\n%s", code, st.Gets,
+					st.StatusCalls, st.TokensIssued, tt.wantGets, stderr)
+			}
+		})
 	}
 }
