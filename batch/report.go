@@ -101,7 +101,7 @@ func CreateReport(path string) (*Report, error) {
 		return nil, fmt.Errorf("create report: %w", err)
 	}
 	r := newFileReport(f)
-	err = r.writeRecord(ReportHeader)
+	err = r.writeHeader()
 	if err == nil {
 		err = durable(f)
 	}
@@ -143,7 +143,7 @@ func ResumeReport(j *Journal) (*Report, error) {
 	r.sorted = false
 	if !j.header {
 		// A crash tore the header: the report holds nothing else.
-		if err := r.writeRecord(ReportHeader); err != nil {
+		if err := r.writeHeader(); err != nil {
 			r.Close()
 			return nil, err
 		}
@@ -218,6 +218,13 @@ func (r *Report) Write(res Result) error {
 			return err
 		}
 	}
+}
+
+// writeHeader writes the header line. The syncing goroutine already shares r.
+func (r *Report) writeHeader() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.writeRecord(ReportHeader)
 }
 
 // writeRecord writes and flushes one line. r.mu must be held or r unshared.
