@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -172,10 +173,10 @@ func OpenReader(r io.Reader, opt ReadOptions) (*Input, error) {
 		return nil, fmt.Errorf("copy %s to a temporary file: %w", displayName(opt.Name), err)
 	}
 	temp := f.Name()
-	if _, err := io.Copy(f, r); err != nil {
+	if err := spool(f, r, &opt); err != nil {
 		f.Close()
 		os.Remove(temp)
-		return nil, &InputError{File: displayName(opt.Name), Err: fmt.Errorf("read: %w", err)}
+		return nil, err
 	}
 	// Where an open file can lose its name, lose it now, so that no copy is
 	// left behind even if the process dies.
@@ -183,6 +184,36 @@ func OpenReader(r io.Reader, opt ReadOptions) (*Input, error) {
 		temp = ""
 	}
 	return openFile(f, temp, &opt)
+}
+
+// maxSpool bounds the copy OpenReader makes: far more than any list of users,
+// and far less than what a mistaken pipe from /dev/zero would fill a disk with.
+const maxSpool = 2 << 30
+
+// spool copies r to f. It looks at the start first, so that a stream that is
+// no CSV text is refused before it is copied, and stops at maxSpool.
+func spool(f *os.File, r io.Reader, opt *ReadOptions) error {
+	name := displayName(opt.Name)
+	br := bufio.NewReaderSize(r, sniffSize)
+	head, err := br.Peek(sniffSize)
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		return &InputError{File: name, Err: fmt.Errorf("read: %w", err)}
+	}
+	if enc, err := lookupEncoding(opt.Encoding); err == nil {
+		enc, _ = enc.withBOM(head)
+		if err := sniffNotCSV(head, enc); err != nil {
+			return &InputError{File: name, Err: err}
+		}
+	}
+	n, err := io.Copy(f, io.LimitReader(br, maxSpool+1))
+	switch {
+	case err != nil:
+		return &InputError{File: name, Err: fmt.Errorf("read: %w", err)}
+	case n > maxSpool:
+		return &InputError{File: name, Err: fmt.Errorf("%w: more than %d GiB: split it into smaller files",
+			ErrNotCSV, maxSpool>>30)}
+	}
+	return nil
 }
 
 // openFile checks f and returns it as an Input, or closes it.

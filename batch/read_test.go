@@ -454,3 +454,23 @@ func TestOpenDirectory(t *testing.T) {
 		t.Errorf("Open(a directory) = %v; want an *InputError", err)
 	}
 }
+
+// endlessZeros is an endless stream of NUL bytes, as from /dev/zero.
+type endlessZeros struct{ n int64 }
+
+func (z *endlessZeros) Read(p []byte) (int, error) {
+	clear(p)
+	z.n += int64(len(p))
+	return len(p), nil
+}
+
+func TestOpenReaderRefusesBinaryBeforeCopying(t *testing.T) {
+	z := &endlessZeros{}
+	_, err := OpenReader(z, ReadOptions{Name: "-"})
+	if !errors.Is(err, ErrNotCSV) {
+		t.Fatalf("OpenReader(zeros) = %v; want ErrNotCSV", err)
+	}
+	if z.n > 1<<20 {
+		t.Errorf("OpenReader read %d bytes of zeros before refusing; want no more than its sniff", z.n)
+	}
+}
