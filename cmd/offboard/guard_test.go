@@ -216,7 +216,7 @@ func TestRunProtect(t *testing.T) {
 				"Eva,"+ids["eva.lindqvist@example.com"]+"\nFarah,farah.haddad@example.com\n")
 			file, report := demoLeavers(t, "dan.morris@example.com", "eva.lindqvist@example.com",
 				ids["farah.haddad@example.com"], "george.ivanov@example.com")
-			args := []string{"run", "--yes", "--protect", protect, file}
+			args := []string{"run", "--yes", "--protect", protect, "--report", report, file}
 			if dryRun {
 				args = append(args, "--dry-run")
 			}

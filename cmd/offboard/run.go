@@ -155,12 +155,28 @@ func (f *runFlags) pace() float64 {
 	return planLight[f.plan] * f.share
 }
 
-// reportPath returns where the report goes: leavers.csv -> leavers.report.csv.
+// reportPath returns where the report goes: beside the input, leavers.csv
+// giving leavers.report.csv, or leavers.dry-run.csv for a preview, with
+// .sandbox before the ending for a run on the built-in sandbox.
 func (f *runFlags) reportPath(file string) string {
 	if f.report != "" {
 		return f.report
 	}
-	return strings.TrimSuffix(file, filepath.Ext(file)) + ".report.csv"
+	name := strings.TrimSuffix(file, filepath.Ext(file))
+	if f.sandbox {
+		name += ".sandbox"
+	}
+	if f.dryRun {
+		return name + ".dry-run.csv"
+	}
+	return name + ".report.csv"
+}
+
+// replaceable reports whether an existing report at the default path may be
+// replaced: a preview's or a built-in sandbox's, which records no change to
+// a real account, so that nothing is lost with it.
+func (f *runFlags) replaceable() bool {
+	return f.report == "" && (f.dryRun || f.sandbox)
 }
 
 func runRun(ctx context.Context, e *env, f *runFlags, file string) error {
@@ -266,9 +282,17 @@ func openReport(e *env, f *runFlags, file string, in *batch.Input) (*batch.Repor
 		r, err := batch.NewStreamReport(e.stdout)
 		return r, nil, "standard output", err
 	}
+	if err := checkReportPath(path); err != nil {
+		return nil, nil, "", err
+	}
 	if f.resume {
 		r, j, err := resumeReport(path, in)
 		return r, j, path, err
+	}
+	if f.replaceable() {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, nil, "", usageErrorf("replace the earlier report: %v", err)
+		}
 	}
 	r, err := batch.CreateReport(path)
 	if errors.Is(err, os.ErrExist) {
@@ -279,6 +303,17 @@ func openReport(e *env, f *runFlags, file string, in *batch.Input) (*batch.Repor
 		return nil, nil, "", &exitError{code: exitUsage, err: err}
 	}
 	return r, nil, path, nil
+}
+
+// checkReportPath refuses a report path that exists and is not a regular
+// file, such as a directory, a device or a pipe, before anything opens it.
+func checkReportPath(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().IsRegular() {
+		return nil
+	}
+	return usageErrorf("report %s is not a regular file (%s): choose another with --report",
+		path, fi.Mode().Type())
 }
 
 func resumeReport(path string, in *batch.Input) (*batch.Report, *batch.Journal, error) {

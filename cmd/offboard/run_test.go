@@ -94,7 +94,7 @@ func TestRunSandboxDemo(t *testing.T) {
 	if stdout != "" {
 		t.Errorf("stdout = %q; want nothing: the report goes to a file", stdout)
 	}
-	header, rows := reportRows(t, strings.TrimSuffix(file, ".csv")+".report.csv")
+	header, rows := reportRows(t, strings.TrimSuffix(file, ".csv")+".sandbox.report.csv")
 	if got := strings.Join(header, ","); got != "line,user,action,outcome,http_status,zoom_code,message,attempts,tracking_id,finished_at" {
 		t.Errorf("report header = %s", got)
 	}
@@ -164,7 +164,7 @@ func TestRunDryRunChangesNothing(t *testing.T) {
 	if n := sb.Stats().Requests["PUT"]; n != 0 {
 		t.Errorf("dry run sent %d PUT requests; want none", n)
 	}
-	_, rows := reportRows(t, strings.TrimSuffix(file, ".csv")+".report.csv")
+	_, rows := reportRows(t, strings.TrimSuffix(file, ".csv")+".dry-run.csv")
 	planned := 0
 	for _, r := range rows {
 		if r[3] == "updated" {
@@ -254,5 +254,49 @@ func TestRunDailyLimitStops(t *testing.T) {
 	}
 	if len(rows) != 20 || counts["pending"] == 0 || counts["updated"] > 3 {
 		t.Errorf("report outcomes = %v over %d rows; want 20 rows, at most 3 updated, the rest pending", counts, len(rows))
+	}
+}
+
+func TestRunPreviewThenRun(t *testing.T) {
+	sb, vars := startSandbox(t, zoomtest.Options{LightRate: 100})
+	file := writeFile(t, "leavers.csv", "email\ndan.morris@example.com\n")
+	for i := range 2 {
+		if code, _, stderr := runOffboard(t, vars, "", "run", "--dry-run", file); code != exitOK {
+			t.Fatalf("preview %d = exit %d; want 0: a preview's report is replaced\n%s", i, code, stderr)
+		}
+	}
+	if code, _, stderr := runOffboard(t, vars, "", "run", "--yes", file); code != exitOK {
+		t.Fatalf("run after preview = exit %d; want 0\n%s", code, stderr)
+	}
+	_, preview := reportRows(t, strings.TrimSuffix(file, ".csv")+".dry-run.csv")
+	_, real := reportRows(t, strings.TrimSuffix(file, ".csv")+".report.csv")
+	if preview[0][3] != "planned" || real[0][3] != "updated" {
+		t.Errorf("preview, run outcomes = %s, %s; want planned, updated", preview[0][3], real[0][3])
+	}
+	if u, _ := sb.User("dan.morris@example.com"); u.Status != "inactive" {
+		t.Errorf("user status = %s; want inactive", u.Status)
+	}
+	// The sandbox's own reports are replaced too: it keeps no account to resume.
+	for i := range 2 {
+		if code, _, stderr := runOffboard(t, nil, "", "run", "--sandbox", file); code != exitOK {
+			t.Fatalf("sandbox run %d = exit %d; want 0\n%s", i, code, stderr)
+		}
+	}
+}
+
+func TestRunRefusesReportThatIsNoFile(t *testing.T) {
+	file := copyDemo(t)
+	for _, path := range []string{t.TempDir(), os.DevNull} {
+		for _, resume := range []bool{false, true} {
+			args := []string{"run", "--sandbox", "--report", path, file}
+			if resume {
+				args = append(args, "--resume")
+			}
+			code, _, stderr := runOffboard(t, nil, "", args...)
+			if code != exitUsage || !strings.Contains(stderr, "not a regular file") {
+				t.Errorf("offboard %v = exit %d, %q; want exit 2 saying it is not a regular file",
+					args, code, stderr)
+			}
+		}
 	}
 }
