@@ -7,7 +7,6 @@ import (
 	"io"
 	"iter"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"sync"
@@ -268,18 +267,18 @@ func (st *run) apply(seq int, row Row) Result {
 // and also when the run stops before the row's first request went out: a
 // row still waiting for its turn at the rate limit is not sent after a stop.
 //
-// The zoom client says nothing of when it sends; an HTTP client trace does.
-// A Service that sends without net/http has its calls ended at the stop,
+// The zoom client tells when a request goes out through zoom.WithSendHook.
+// A Service that does not call the hook has its calls ended at the stop,
 // which is safe: a row with an attempt counted is checked on resume.
 func (st *run) rowCalls() (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(st.calls)
 	var mu sync.Mutex
 	sent, cut := false, false
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GetConn: func(string) {
+	ctx = zoom.WithSendHook(ctx, func() {
 		mu.Lock()
 		sent = !cut
 		mu.Unlock()
-	}})
+	})
 	stop := context.AfterFunc(st.stopped, func() {
 		mu.Lock()
 		defer mu.Unlock()

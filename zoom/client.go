@@ -98,6 +98,16 @@ type call struct {
 	body   any // marshalled as JSON when not nil
 }
 
+type sendHookKey struct{}
+
+// WithSendHook returns a copy of ctx with which the client calls hook just
+// before it sends each request, after the request has passed its gate. A
+// caller can thereby tell a call still waiting for its turn, which can be
+// dropped harmlessly, from one that may have reached Zoom.
+func WithSendHook(ctx context.Context, hook func()) context.Context {
+	return context.WithValue(ctx, sendHookKey{}, hook)
+}
+
 // attempt sends a request once. It returns the response, its body, the token
 // it sent and the error.
 type attempt func(ctx context.Context) (Response, []byte, string, error)
@@ -178,6 +188,9 @@ func (cl *Client) sendOnce(ctx context.Context, c call) (Response, []byte, strin
 	req, err := cl.newRequest(ctx, c, token)
 	if err != nil {
 		return Response{}, nil, token, err
+	}
+	if hook, ok := ctx.Value(sendHookKey{}).(func()); ok {
+		hook()
 	}
 	resp, err := cl.cfg.HTTPClient.Do(req)
 	if err != nil {

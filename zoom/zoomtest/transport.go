@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httptrace"
 	"strings"
 	"syscall"
 )
@@ -19,8 +18,7 @@ var errReset = fmt.Errorf("zoomtest: connection dropped by the sandbox: %w", sys
 // socket. It accepts only requests for the server's own URL. It does all its
 // work in the calling goroutine, so inside a testing/synctest bubble the
 // simulated latency costs no real time. A dropped connection is an error
-// that wraps syscall.ECONNRESET. Like net/http's Transport, it calls the
-// GetConn hook of the request's httptrace.ClientTrace before sending.
+// that wraps syscall.ECONNRESET.
 func (s *Server) Transport() http.RoundTripper { return transport{s} }
 
 type transport struct{ s *Server }
@@ -32,9 +30,6 @@ func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if base := req.URL.Scheme + "://" + req.URL.Host; !strings.EqualFold(base, t.s.base) {
 		return nil, fmt.Errorf("zoomtest: transport reaches only %s, not %s", t.s.base, base)
-	}
-	if trace := httptrace.ContextClientTrace(req.Context()); trace != nil && trace.GetConn != nil {
-		trace.GetConn(req.URL.Host) // as net/http's Transport does before it sends
 	}
 	if err := req.Context().Err(); err != nil {
 		return nil, err
