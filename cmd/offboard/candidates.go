@@ -102,7 +102,7 @@ func newCandidatesCmd(e *env) *cobra.Command {
 		"Zoom's token endpoint (default $ZOOM_TOKEN_URL or "+zoom.DefaultTokenURL+")")
 	fl.BoolVar(&f.conn.sandbox, "sandbox", false,
 		"list the built-in Zoom simulator's demo directory; needs no credentials")
-	cmd.SetUsageTemplate(new(cobra.Command).UsageTemplate() + "\n" + candidatesExitCodes + "\n")
+	cmd.Annotations = map[string]string{"exit codes": candidatesExitCodes}
 	return cmd
 }
 

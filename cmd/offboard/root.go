@@ -21,7 +21,8 @@ const (
 )
 
 const exitCodesHelp = `Exit codes:
-  0    every row updated, unchanged, skipped or planned
+  0    every row updated, unchanged, skipped or planned (rows that --limit
+       held back are pending)
   1    some rows failed or are invalid (see the report)
   2    nothing was done: usage, setup or input error
   3    the run stopped early (daily limit, credentials refused, report unwritable);
@@ -91,7 +92,11 @@ func run(ctx context.Context, args []string, e *env) int {
 		return ee.code
 	}
 	// Cobra's own errors: unknown flags, missing arguments and the like.
-	fmt.Fprintf(e.stderr, "offboard: %v\nRun 'offboard --help' for usage.\n", err)
+	path := root.CommandPath()
+	if cmd, _, ferr := root.Find(args); ferr == nil {
+		path = cmd.CommandPath()
+	}
+	fmt.Fprintf(e.stderr, "offboard: %v\nRun '%s --help' for usage.\n", err, path)
 	return exitUsage
 }
 
@@ -101,12 +106,17 @@ func newRootCmd(e *env) *cobra.Command {
 		Short:         "Activate and deactivate Zoom users in bulk from a CSV file",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Annotations:   map[string]string{"exit codes": exitCodesHelp},
 	}
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
-	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitCodesHelp + "\n")
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(newRunCmd(e), newSandboxCmd(e), newCandidatesCmd(e))
+	for _, cmd := range append(root.Commands(), root) {
+		if codes, ok := cmd.Annotations["exit codes"]; ok {
+			cmd.SetUsageTemplate(root.UsageTemplate() + "\n" + codes + "\n")
+		}
+	}
 	return root
 }

@@ -75,8 +75,9 @@ bound what a run may change.
 
 Credentials come from the environment: ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and
 ZOOM_CLIENT_SECRET of a Server-to-Server OAuth app, or ZOOM_ACCESS_TOKEN.`,
-		Example: runExamples,
-		Args:    cobra.ExactArgs(1),
+		Example:     runExamples,
+		Args:        cobra.ExactArgs(1),
+		Annotations: map[string]string{"exit codes": exitCodesHelp},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRun(cmd.Context(), e, &f, args[0])
 		},
@@ -336,6 +337,9 @@ func resumeReport(path string, in *batch.Input) (*batch.Report, *batch.Journal, 
 
 // resumeHint is the command that continues a stopped run.
 func resumeHint(f *runFlags, file string) string {
+	if f.dryRun {
+		return "run the same preview again: a preview changes nothing, so it has nothing to resume"
+	}
 	hint := "offboard run --resume"
 	if f.report != "" {
 		hint += " --report " + f.report

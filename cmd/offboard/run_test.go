@@ -300,3 +300,24 @@ func TestRunRefusesReportThatIsNoFile(t *testing.T) {
 		}
 	}
 }
+
+func TestHelpShowsEachCommandsExitCodes(t *testing.T) {
+	tests := []struct {
+		cmd  string
+		want string
+	}{
+		{"run", "3    the run stopped early"},
+		{"sandbox", "0    served until interrupted"},
+		{"candidates", "0    the file is written"},
+	}
+	for _, tt := range tests {
+		code, stdout, _ := runOffboard(t, nil, "", tt.cmd, "--help")
+		if code != exitOK || !strings.Contains(stdout, tt.want) || !strings.Contains(stdout, "Examples:") {
+			t.Errorf("offboard %s --help = exit %d, %q; want examples and %q", tt.cmd, code, stdout, tt.want)
+		}
+	}
+	_, _, stderr := runOffboard(t, nil, "", "run", "--dryrun", "x.csv")
+	if !strings.Contains(stderr, "offboard run --help") {
+		t.Errorf("unknown flag of run says %q; want a pointer to offboard run --help", stderr)
+	}
+}

@@ -50,11 +50,16 @@ const sandboxExamples = `  # Serve the demo users; keep the settings it prints f
   # Ten thousand generated users, and throttles with no headers at all.
   offboard sandbox --generate 10000 --bare-throttles`
 
+const sandboxExitCodes = `Exit codes:
+  0    served until interrupted
+  2    usage error, or the address cannot be listened on`
+
 func newSandboxCmd(e *env) *cobra.Command {
 	var f sandboxFlags
 	cmd := &cobra.Command{
-		Use:   "sandbox [flags]",
-		Short: "Serve a simulated Zoom account on loopback to try offboard against",
+		Annotations: map[string]string{"exit codes": sandboxExitCodes},
+		Use:         "sandbox [flags]",
+		Short:       "Serve a simulated Zoom account on loopback to try offboard against",
 		Long: `Sandbox serves a simulated Zoom account on a loopback address until it is
 interrupted: Server-to-Server OAuth tokens, getting and listing users and
 changing their status, with Zoom's rate limits, error codes and faults.
