@@ -142,8 +142,8 @@ func (j *Journal) parse(rec []string, err error) (entry, int, error) {
 		return entry{}, 0, fmt.Errorf("incomplete record for input line %d", line)
 	}
 	attempts, _ := strconv.Atoi(rec[7])
-	e := entry{sum: j.sum(rec[1], zoom.Action(rec[2])), outcome: o,
-		unsure: unsure(o, attempts, rec[6])}
+	e := entry{sum: j.sum(uninert(rec[1]), zoom.Action(rec[2])), outcome: o,
+		unsure: unsure(o, attempts, uninert(rec[6]))}
 	return e, line, nil
 }
 

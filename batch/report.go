@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,10 +47,31 @@ func (r Result) record() []string {
 		finished = r.FinishedAt.UTC().Format(time.RFC3339)
 	}
 	return []string{
-		strconv.Itoa(r.Line), r.User, string(r.Action), string(r.Outcome),
-		itoaOrEmpty(r.HTTPStatus), itoaOrEmpty(r.ZoomCode), r.Message,
+		strconv.Itoa(r.Line), inert(r.User), string(r.Action), string(r.Outcome),
+		itoaOrEmpty(r.HTTPStatus), itoaOrEmpty(r.ZoomCode), inert(r.Message),
 		itoaOrEmpty(r.Attempts), r.TrackingID, finished,
 	}
+}
+
+// formulaStarts are the first characters that make a spreadsheet read a
+// cell as a formula.
+const formulaStarts = "=+-@\t\r"
+
+// inert returns s with a leading apostrophe when a spreadsheet would take it
+// for a formula, so that a report opened in Excel runs nothing it holds.
+func inert(s string) string {
+	if s != "" && strings.ContainsRune(formulaStarts, rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// uninert undoes inert.
+func uninert(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune(formulaStarts, rune(s[1])) {
+		return s[1:]
+	}
+	return s
 }
 
 func itoaOrEmpty(n int) string {

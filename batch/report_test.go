@@ -197,3 +197,40 @@ func TestResumedReportKeepsNewestResultPerLine(t *testing.T) {
 		t.Errorf("report after resume = %q; want %q", strings.Join(got, ","), want)
 	}
 }
+
+func TestReportCellsAreInert(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.csv")
+	r, err := CreateReport(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	r.Write(Result{Line: 2, User: "=HYPERLINK(\"x\")", Outcome: Invalid, Message: "@SUM(A1)", FinishedAt: at})
+	r.Write(Result{Seq: 1, Line: 3, User: "+jo@example.com", Action: zoom.Deactivate, Outcome: Failed,
+		Attempts: 1, Message: "-1", FinishedAt: at})
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rows := readReport(t, path)[1:]
+	if rows[0][1] != `'=HYPERLINK("x")` || rows[0][6] != "'@SUM(A1)" || rows[1][1] != "'+jo@example.com" {
+		t.Errorf("report cells = %q; want formulas made inert with an apostrophe", rows)
+	}
+	// A resume still recognises the rows by their users.
+	j, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows2 := []Row{
+		{Line: 2, User: "=HYPERLINK(\"x\")", Outcome: Invalid},
+		{Line: 3, User: "+jo@example.com", Action: zoom.Deactivate},
+	}
+	if err := j.Verify(func(yield func(Row, error) bool) {
+		for _, r := range rows2 {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}); err != nil {
+		t.Errorf("Verify() = %v; want the escaped user to match its row", err)
+	}
+}
