@@ -73,12 +73,17 @@ func newService(e *env, f *runFlags) (*service, func(), error) {
 
 func newPacedClient(f *runFlags, apiURL string, tokens zoom.TokenSource) (*service, error) {
 	pace := f.pace()
+	n := workers(f.concurrency, pace)
 	gate := ratelimit.New(ratelimit.Config{Rate: pace, MaxInFlight: f.concurrency, Adaptive: true})
 	medium := ratelimit.New(ratelimit.Config{Rate: planMedium[f.plan], Adaptive: true})
+	// Keep a connection for every worker: the default keeps two, and every
+	// other call would pay for a new TLS handshake.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = n
 	client, err := zoom.NewClient(zoom.Config{
 		APIURL:      apiURL,
 		Tokens:      tokens,
-		HTTPClient:  &http.Client{Timeout: 60 * time.Second},
+		HTTPClient:  &http.Client{Transport: transport, Timeout: 60 * time.Second},
 		Light:       gate,
 		Medium:      medium,
 		MaxAttempts: f.maxAttempts,
@@ -87,7 +92,7 @@ func newPacedClient(f *runFlags, apiURL string, tokens zoom.TokenSource) (*servi
 		return nil, usageErrorf("%v", err)
 	}
 	return &service{client: client, gate: gate, medium: medium,
-		workers: workers(f.concurrency, pace), tokens: tokens, apiURL: apiURL}, nil
+		workers: n, tokens: tokens, apiURL: apiURL}, nil
 }
 
 // workers returns the size of the worker pool. The gate keeps the calls in
