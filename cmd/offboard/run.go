@@ -85,7 +85,7 @@ ZOOM_CLIENT_SECRET of a Server-to-Server OAuth app, or ZOOM_ACCESS_TOKEN.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.action, "action", "deactivate", "action for rows that have none: activate or deactivate")
 	fl.StringVar(&f.column, "column", "", "the identity column, when the default match is not wanted")
-	fl.StringVar(&f.report, "report", "", "where the report goes (default FILE with .report.csv; - means stdout)")
+	fl.StringVar(&f.report, "report", "", "where the report goes (default FILE with .report.csv, or .dry-run.csv for a preview; - means stdout)")
 	fl.StringVar(&f.plan, "plan", "pro", "the account's Zoom plan, which sets the Light limit: free, pro or business")
 	fl.Float64Var(&f.share, "share", 0.8, "fraction of the plan's limit this run may use")
 	fl.Float64Var(&f.rate, "rate", 0, "requests per second, overriding --plan and --share")
