@@ -111,10 +111,11 @@ type Input struct {
 // a list, one user a line, optionally with an action in the second field.
 // Headers compare without regard to case, spaces, dashes and underscores.
 // The column of users is the one that ReadOptions.Column names, or else
-// the one headed Email, E-mail or Email Address, or else Zoom User ID or User ID, or else User, or else ID;
-// when none of those is present, the only header that holds "email" (such
-// as "Work Email"). Several columns under the same rule fail with
-// ErrAmbiguousIdentity, and none with ErrNoIdentity. The column headed
+// the one headed Email, E-mail or Email Address, or else Zoom User ID or
+// User ID, or else User, or else ID; when none of those is present, the
+// only header that holds "email" (such as "Work Email"). Several columns
+// under the same rule fail with ErrAmbiguousIdentity, and none with
+// ErrNoIdentity. The column headed
 // Action, if any, holds the actions; ReadOptions.EffectiveColumn, if set,
 // names a column of dates.
 //
@@ -210,8 +211,11 @@ func spool(f *os.File, r io.Reader, opt *ReadOptions) error {
 	case err != nil:
 		return &InputError{File: name, Err: fmt.Errorf("read: %w", err)}
 	case n > maxSpool:
-		return &InputError{File: name, Err: fmt.Errorf("%w: more than %d GiB: split it into smaller files",
-			ErrNotCSV, maxSpool>>30)}
+		return &InputError{
+			File: name,
+			Err: fmt.Errorf("%w: more than %d GiB: split it into smaller files",
+				ErrNotCSV, maxSpool>>30),
+		}
 	}
 	return nil
 }

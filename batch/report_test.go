@@ -162,8 +162,10 @@ func TestResumedReportKeepsNewestResultPerLine(t *testing.T) {
 	at := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
 	first := map[int]Outcome{2: Updated, 3: Failed, 4: Pending, 5: Updated}
 	for _, line := range []int{3, 2, 5, 4} {
-		r.Write(Result{Seq: line - 2, Line: line, User: fmt.Sprint("u", line), Action: zoom.Deactivate,
-			Outcome: first[line], FinishedAt: at})
+		r.Write(
+			Result{Seq: line - 2, Line: line, User: fmt.Sprint("u", line), Action: zoom.Deactivate,
+				Outcome: first[line], FinishedAt: at},
+		)
 	}
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
@@ -182,8 +184,10 @@ func TestResumedReportKeepsNewestResultPerLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, line := range []int{6, 4, 3} {
-		r.Write(Result{Seq: line - 2, Line: line, User: fmt.Sprint("u", line), Action: zoom.Deactivate,
-			Outcome: Updated, Attempts: 1, FinishedAt: at})
+		r.Write(
+			Result{Seq: line - 2, Line: line, User: fmt.Sprint("u", line), Action: zoom.Deactivate,
+				Outcome: Updated, Attempts: 1, FinishedAt: at},
+		)
 	}
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
@@ -205,14 +209,25 @@ func TestReportCellsAreInert(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
-	r.Write(Result{Line: 2, User: "=HYPERLINK(\"x\")", Outcome: Invalid, Message: "@SUM(A1)", FinishedAt: at})
-	r.Write(Result{Seq: 1, Line: 3, User: "+jo@example.com", Action: zoom.Deactivate, Outcome: Failed,
-		Attempts: 1, Message: "-1", FinishedAt: at})
+	r.Write(
+		Result{
+			Line:       2,
+			User:       "=HYPERLINK(\"x\")",
+			Outcome:    Invalid,
+			Message:    "@SUM(A1)",
+			FinishedAt: at,
+		},
+	)
+	r.Write(
+		Result{Seq: 1, Line: 3, User: "+jo@example.com", Action: zoom.Deactivate, Outcome: Failed,
+			Attempts: 1, Message: "-1", FinishedAt: at},
+	)
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
 	rows := readReport(t, path)[1:]
-	if rows[0][1] != `'=HYPERLINK("x")` || rows[0][6] != "'@SUM(A1)" || rows[1][1] != "'+jo@example.com" {
+	if rows[0][1] != `'=HYPERLINK("x")` || rows[0][6] != "'@SUM(A1)" ||
+		rows[1][1] != "'+jo@example.com" {
 		t.Errorf("report cells = %q; want formulas made inert with an apostrophe", rows)
 	}
 	// A resume still recognises the rows by their users.

@@ -19,7 +19,11 @@ import (
 )
 
 // newSandboxClient returns a client of an in-process sandbox, paced at rate.
-func newSandboxClient(t *testing.T, opts zoomtest.Options, rate float64) (*zoom.Client, *zoomtest.Server) {
+func newSandboxClient(
+	t *testing.T,
+	opts zoomtest.Options,
+	rate float64,
+) (*zoom.Client, *zoomtest.Server) {
 	t.Helper()
 	opts.Wrap = spectest.Load(t).Wrap(t)
 	sb := zoomtest.New(opts)
@@ -75,7 +79,11 @@ func runRows(t *testing.T, r *Runner, rows iter.Seq2[Row, error]) ([][]string, e
 func TestRunFailedRowDoesNotStopOthers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		users := zoomtest.Generate(30)
-		c, sb := newSandboxClient(t, zoomtest.Options{Users: users, LightRate: 30, Latency: 40 * time.Millisecond}, 30)
+		c, sb := newSandboxClient(
+			t,
+			zoomtest.Options{Users: users, LightRate: 30, Latency: 40 * time.Millisecond},
+			30,
+		)
 		list := emails(users)
 		list[4] = "nobody@example.com"
 		list[17] = "ghost@example.com"
@@ -107,8 +115,16 @@ func TestRunFailedRowDoesNotStopOthers(t *testing.T) {
 func TestRunDailyLimitLeavesRowsPending(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		users := zoomtest.Generate(10)
-		c, _ := newSandboxClient(t, zoomtest.Options{Users: users, LightRate: 30, DailyLimit: 4}, 30)
-		rows, err := runRows(t, &Runner{Service: c, Concurrency: 1}, rowsOf(emails(users), zoom.Deactivate))
+		c, _ := newSandboxClient(
+			t,
+			zoomtest.Options{Users: users, LightRate: 30, DailyLimit: 4},
+			30,
+		)
+		rows, err := runRows(
+			t,
+			&Runner{Service: c, Concurrency: 1},
+			rowsOf(emails(users), zoom.Deactivate),
+		)
 		var se *StopError
 		if !errors.As(err, &se) || !errors.Is(err, ErrDailyLimit) || se.ResetAt.IsZero() {
 			t.Fatalf("Run() = %v; want a daily-limit stop with its reset time", err)
@@ -127,8 +143,16 @@ func TestRunBrokenRunStops(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		users := zoomtest.Generate(40)
 		// A token without the write scope: every status change fails alike.
-		c, _ := newSandboxClient(t, zoomtest.Options{Users: users, Scopes: []string{"user:read:admin"}}, 50)
-		rows, err := runRows(t, &Runner{Service: c, Concurrency: 1}, rowsOf(emails(users), zoom.Deactivate))
+		c, _ := newSandboxClient(
+			t,
+			zoomtest.Options{Users: users, Scopes: []string{"user:read:admin"}},
+			50,
+		)
+		rows, err := runRows(
+			t,
+			&Runner{Service: c, Concurrency: 1},
+			rowsOf(emails(users), zoom.Deactivate),
+		)
 		if !errors.Is(err, ErrBroken) {
 			t.Fatalf("Run() = %v; want ErrBroken", err)
 		}
@@ -165,7 +189,11 @@ func TestRunInterrupted(t *testing.T) {
 			counts[row[3]]++
 		}
 		if len(rows) != 50 || counts["pending"] == 0 || counts["updated"]+counts["pending"] != 50 {
-			t.Errorf("outcomes = %v over %d rows; want every row updated or pending", counts, len(rows))
+			t.Errorf(
+				"outcomes = %v over %d rows; want every row updated or pending",
+				counts,
+				len(rows),
+			)
 		}
 	})
 }
@@ -232,7 +260,16 @@ func previewPredictsRealRun(t *testing.T, listing bool) {
 	for i := range preview {
 		p, r := preview[i], real[i]
 		if !slices.Contains(wantReal[p[3]], r[3]) || p[5] != "" && p[5] != r[5] {
-			t.Errorf("line %s: preview %s %s (%s), real run %s %s (%s)", p[0], p[3], p[5], p[6], r[3], r[5], r[6])
+			t.Errorf(
+				"line %s: preview %s %s (%s), real run %s %s (%s)",
+				p[0],
+				p[3],
+				p[5],
+				p[6],
+				r[3],
+				r[5],
+				r[6],
+			)
 		}
 	}
 }

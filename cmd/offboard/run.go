@@ -83,30 +83,98 @@ ZOOM_CLIENT_SECRET of a Server-to-Server OAuth app, or ZOOM_ACCESS_TOKEN.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.action, "action", "deactivate", "action for rows that have none: activate or deactivate")
-	fl.StringVar(&f.column, "column", "", "the identity column, when the default match is not wanted")
-	fl.StringVar(&f.report, "report", "", "where the report goes (default FILE with .report.csv, or .dry-run.csv for a preview; - means stdout)")
-	fl.StringVar(&f.plan, "plan", "pro", "the account's Zoom plan, which sets the Light limit: free, pro or business")
+	fl.StringVar(
+		&f.action,
+		"action",
+		"deactivate",
+		"action for rows that have none: activate or deactivate",
+	)
+	fl.StringVar(
+		&f.column,
+		"column",
+		"",
+		"the identity column, when the default match is not wanted",
+	)
+	fl.StringVar(
+		&f.report,
+		"report",
+		"",
+		"where the report goes (default FILE.report.csv, or FILE.dry-run.csv for a preview; - is stdout)",
+	)
+	fl.StringVar(
+		&f.plan,
+		"plan",
+		"pro",
+		"the account's Zoom plan, which sets the Light limit: free, pro or business",
+	)
 	fl.Float64Var(&f.share, "share", 0.8, "fraction of the plan's limit this run may use")
 	fl.Float64Var(&f.rate, "rate", 0, "requests per second, overriding --plan and --share")
-	fl.IntVar(&f.concurrency, "concurrency", 0, "workers (default: enough to reach the rate at the latency seen)")
+	fl.IntVar(
+		&f.concurrency,
+		"concurrency",
+		0,
+		"workers (default: enough to reach the rate at the latency seen)",
+	)
 	fl.IntVar(&f.maxAttempts, "max-attempts", 5, "attempts per row for retryable failures")
-	fl.StringVar(&f.apiURL, "api-url", "", "Zoom's API base (default $ZOOM_API_URL or "+zoom.DefaultAPIURL+")")
-	fl.StringVar(&f.tokenURL, "token-url", "", "Zoom's token endpoint (default $ZOOM_TOKEN_URL or "+zoom.DefaultTokenURL+")")
-	fl.BoolVar(&f.sandbox, "sandbox", false, "run against the built-in Zoom simulator on loopback; needs no credentials")
-	fl.BoolVar(&f.yes, "yes", false, "go ahead without the question a terminal gets; needed where there is no terminal")
+	fl.StringVar(
+		&f.apiURL,
+		"api-url",
+		"",
+		"Zoom's API base (default $ZOOM_API_URL or "+zoom.DefaultAPIURL+")",
+	)
+	fl.StringVar(
+		&f.tokenURL,
+		"token-url",
+		"",
+		"Zoom's token endpoint (default $ZOOM_TOKEN_URL or "+zoom.DefaultTokenURL+")",
+	)
+	fl.BoolVar(
+		&f.sandbox,
+		"sandbox",
+		false,
+		"run against the built-in Zoom simulator on loopback; needs no credentials",
+	)
+	fl.BoolVar(
+		&f.yes,
+		"yes",
+		false,
+		"go ahead without the question a terminal gets; needed where there is no terminal",
+	)
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress bar and no summary, for cron")
-	fl.BoolVar(&f.dryRun, "dry-run", false, "change nothing: get each user, or list the account for a large file, and report what a real run would do")
-	fl.BoolVar(&f.offline, "offline", false, "with --dry-run: check the file alone, with no network")
-	fl.StringVar(&f.encoding, "encoding", "",
-		"the file's text encoding: utf-8, utf-16le, utf-16be, windows-1252 or latin1 (default: UTF-8 or UTF-16 by its byte-order mark)")
-	fl.StringVar(&f.delimiter, "delimiter", "", "the field delimiter: , ; | or tab (default: detected)")
+	fl.BoolVar(
+		&f.dryRun,
+		"dry-run",
+		false,
+		"change nothing: get each user, or list a large file's account, and report what a run would do",
+	)
+	fl.BoolVar(
+		&f.offline,
+		"offline",
+		false,
+		"with --dry-run: check the file alone, with no network",
+	)
+	fl.StringVar(
+		&f.encoding,
+		"encoding",
+		"",
+		"the file's encoding: utf-8, utf-16le, utf-16be, windows-1252 or latin1 (default: by its BOM)",
+	)
+	fl.StringVar(
+		&f.delimiter,
+		"delimiter",
+		"",
+		"the field delimiter: , ; | or tab (default: detected)",
+	)
 	fl.StringVar(&f.effective, "effective-column", "",
 		"a date column (2026-11-30 or RFC 3339): rows dated after today (UTC) are skipped")
 	fl.StringArrayVar(&f.onlyDomains, "only-domain", nil,
 		"accept only emails in this domain (repeatable); other rows are invalid")
-	fl.BoolVar(&f.resume, "resume", false,
-		"continue the run whose report is at the report path: rows it records as done are not sent again")
+	fl.BoolVar(
+		&f.resume,
+		"resume",
+		false,
+		"continue the run whose report is at the report path: rows it records as done are not sent again",
+	)
 	addGuardFlags(fl, &f.guard)
 	return cmd
 }
@@ -140,7 +208,9 @@ func (f *runFlags) check(file string) error {
 		return usageErrorf("--offline works only with --dry-run")
 	}
 	if f.resume && (f.report == "-" || f.dryRun) {
-		return usageErrorf("--resume needs a report file, and a real run: not --report - or --dry-run")
+		return usageErrorf(
+			"--resume needs a report file, and a real run: not --report - or --dry-run",
+		)
 	}
 	if file == "-" && f.report == "" {
 		return usageErrorf("reading standard input needs --report PATH (or --report - for stdout)")
@@ -277,7 +347,12 @@ func parseDelimiter(s string) (rune, error) {
 
 // openReport creates the report, or with --resume reopens it and reads what
 // it records, after checking that it was written for this input.
-func openReport(e *env, f *runFlags, file string, in *batch.Input) (*batch.Report, *batch.Journal, string, error) {
+func openReport(
+	e *env,
+	f *runFlags,
+	file string,
+	in *batch.Input,
+) (*batch.Report, *batch.Journal, string, error) {
 	path := f.reportPath(file)
 	if path == "-" {
 		r, err := batch.NewStreamReport(e.stdout)
@@ -297,8 +372,11 @@ func openReport(e *env, f *runFlags, file string, in *batch.Input) (*batch.Repor
 	}
 	r, err := batch.CreateReport(path)
 	if errors.Is(err, os.ErrExist) {
-		return nil, nil, "", usageErrorf("report %s already exists: add --resume to continue that run, "+
-			"or choose another report with --report", path)
+		return nil, nil, "", usageErrorf(
+			"report %s already exists: add --resume to continue that run, "+
+				"or choose another report with --report",
+			path,
+		)
 	}
 	if err != nil {
 		return nil, nil, "", &exitError{code: exitUsage, err: err}
@@ -320,7 +398,10 @@ func checkReportPath(path string) error {
 func resumeReport(path string, in *batch.Input) (*batch.Report, *batch.Journal, error) {
 	j, err := batch.ReadJournal(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, usageErrorf("there is no report at %s to resume: run without --resume", path)
+		return nil, nil, usageErrorf(
+			"there is no report at %s to resume: run without --resume",
+			path,
+		)
 	}
 	if err != nil {
 		return nil, nil, &exitError{code: exitUsage, err: err}
@@ -354,15 +435,28 @@ func exitFor(e *env, hint string, counts map[batch.Outcome]int, err error) error
 	case errors.As(err, &se):
 		fmt.Fprintf(e.stderr, "offboard: the run stopped early: %v\n", se)
 		if !se.ResetAt.IsZero() {
-			fmt.Fprintf(e.stderr, "The limit resets at %s (%s local time).\n",
-				se.ResetAt.UTC().Format(time.RFC3339), se.ResetAt.Local().Format("2006-01-02 15:04 MST"))
+			fmt.Fprintf(
+				e.stderr,
+				"The limit resets at %s (%s local time).\n",
+				se.ResetAt.UTC().
+					Format(time.RFC3339),
+				se.ResetAt.Local().Format("2006-01-02 15:04 MST"),
+			)
 		}
 		if errors.Is(se, batch.ErrReport) {
-			fmt.Fprintf(e.stderr, "The report lacks the rows finished since it failed. Once it can be "+
-				"written, finish the run with\n  %s\nwhich checks those users before any change.\n", hint)
+			fmt.Fprintf(
+				e.stderr,
+				"The report lacks the rows finished since it failed. Once it can be "+
+					"written, finish the run with\n  %s\nwhich checks those users before any change.\n",
+				hint,
+			)
 			return &exitError{code: exitStopped}
 		}
-		fmt.Fprintf(e.stderr, "Rows not done are recorded as pending. To finish the run later:\n  %s\n", hint)
+		fmt.Fprintf(
+			e.stderr,
+			"Rows not done are recorded as pending. To finish the run later:\n  %s\n",
+			hint,
+		)
 		return &exitError{code: exitStopped}
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(e.stderr, "offboard: interrupted; rows not done are recorded as pending. "+

@@ -25,7 +25,12 @@ func testEnv(vars map[string]string, stdin string) (*env, *bytes.Buffer, *bytes.
 
 // runOffboard runs the command line args in process and returns its exit code,
 // standard output and standard error.
-func runOffboard(t *testing.T, vars map[string]string, stdin string, args ...string) (int, string, string) {
+func runOffboard(
+	t *testing.T,
+	vars map[string]string,
+	stdin string,
+	args ...string,
+) (int, string, string) {
 	t.Helper()
 	e, stdout, stderr := testEnv(vars, stdin)
 	code := run(context.Background(), args, e)
@@ -89,14 +94,20 @@ func TestRunSandboxDemo(t *testing.T) {
 	file := copyDemo(t)
 	code, stdout, stderr := runOffboard(t, nil, "", "run", "--sandbox", "--rate", "200", file)
 	if code != exitRowsFailed {
-		t.Fatalf("run --sandbox demo = exit %d; want %d (some rows fail)\n%s", code, exitRowsFailed, stderr)
+		t.Fatalf(
+			"run --sandbox demo = exit %d; want %d (some rows fail)\n%s",
+			code,
+			exitRowsFailed,
+			stderr,
+		)
 	}
 	if stdout != "" {
 		t.Errorf("stdout = %q; want nothing: the report goes to a file", stdout)
 	}
 	header, rows := reportRows(t, strings.TrimSuffix(file, ".csv")+".sandbox.report.csv")
-	if got := strings.Join(header, ","); got != "line,user,action,outcome,http_status,zoom_code,message,attempts,tracking_id,finished_at" {
-		t.Errorf("report header = %s", got)
+	want := "line,user,action,outcome,http_status,zoom_code,message,attempts,tracking_id,finished_at"
+	if got := strings.Join(header, ","); got != want {
+		t.Errorf("report header = %s; want %s", got, want)
 	}
 	seen := map[string]bool{}
 	last := 0
@@ -198,14 +209,30 @@ func TestRunUsageErrors(t *testing.T) {
 		{"no credentials", nil, []string{"run", demo}, "Server-to-Server OAuth"},
 		{"plain http elsewhere", map[string]string{"ZOOM_ACCESS_TOKEN": "t"},
 			[]string{"run", "--api-url", "http://zoom.example.com/v2", demo}, "https"},
-		{"report exists", nil, []string{"run", "--sandbox", "--report", existing, demo}, "already exists"},
-		{"missing file", nil, []string{"run", "--sandbox", filepath.Join(t.TempDir(), "nope.csv")}, "nope.csv"},
+		{
+			"report exists",
+			nil,
+			[]string{"run", "--sandbox", "--report", existing, demo},
+			"already exists",
+		},
+		{
+			"missing file",
+			nil,
+			[]string{"run", "--sandbox", filepath.Join(t.TempDir(), "nope.csv")},
+			"nope.csv",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := runOffboard(t, tt.vars, "", tt.args...)
 			if code != exitUsage || !strings.Contains(stderr, tt.want) {
-				t.Errorf("offboard %v = exit %d, %q; want exit 2 saying %q", tt.args, code, stderr, tt.want)
+				t.Errorf(
+					"offboard %v = exit %d, %q; want exit 2 saying %q",
+					tt.args,
+					code,
+					stderr,
+					tt.want,
+				)
 			}
 			if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
 				t.Errorf("stderr shows a panic: %s", stderr)
@@ -233,7 +260,10 @@ func TestRunStdinToStdout(t *testing.T) {
 }
 
 func TestRunDailyLimitStops(t *testing.T) {
-	_, vars := startSandbox(t, zoomtest.Options{LightRate: 100, DailyLimit: 3, Users: zoomtest.Generate(20)})
+	_, vars := startSandbox(
+		t,
+		zoomtest.Options{LightRate: 100, DailyLimit: 3, Users: zoomtest.Generate(20)},
+	)
 	var in strings.Builder
 	in.WriteString("email\n")
 	for _, u := range zoomtest.Generate(20) {
@@ -253,7 +283,11 @@ func TestRunDailyLimitStops(t *testing.T) {
 		counts[r[3]]++
 	}
 	if len(rows) != 20 || counts["pending"] == 0 || counts["updated"] > 3 {
-		t.Errorf("report outcomes = %v over %d rows; want 20 rows, at most 3 updated, the rest pending", counts, len(rows))
+		t.Errorf(
+			"report outcomes = %v over %d rows; want 20 rows, at most 3 updated, the rest pending",
+			counts,
+			len(rows),
+		)
 	}
 }
 
@@ -262,7 +296,12 @@ func TestRunPreviewThenRun(t *testing.T) {
 	file := writeFile(t, "leavers.csv", "email\ndan.morris@example.com\n")
 	for i := range 2 {
 		if code, _, stderr := runOffboard(t, vars, "", "run", "--dry-run", file); code != exitOK {
-			t.Fatalf("preview %d = exit %d; want 0: a preview's report is replaced\n%s", i, code, stderr)
+			t.Fatalf(
+				"preview %d = exit %d; want 0: a preview's report is replaced\n%s",
+				i,
+				code,
+				stderr,
+			)
 		}
 	}
 	if code, _, stderr := runOffboard(t, vars, "", "run", "--yes", file); code != exitOK {
@@ -312,8 +351,15 @@ func TestHelpShowsEachCommandsExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		code, stdout, _ := runOffboard(t, nil, "", tt.cmd, "--help")
-		if code != exitOK || !strings.Contains(stdout, tt.want) || !strings.Contains(stdout, "Examples:") {
-			t.Errorf("offboard %s --help = exit %d, %q; want examples and %q", tt.cmd, code, stdout, tt.want)
+		if code != exitOK || !strings.Contains(stdout, tt.want) ||
+			!strings.Contains(stdout, "Examples:") {
+			t.Errorf(
+				"offboard %s --help = exit %d, %q; want examples and %q",
+				tt.cmd,
+				code,
+				stdout,
+				tt.want,
+			)
 		}
 	}
 	_, _, stderr := runOffboard(t, nil, "", "run", "--dryrun", "x.csv")

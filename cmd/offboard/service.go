@@ -27,7 +27,8 @@ type service struct {
 // planMedium is the Medium rate limit of each Zoom plan, in requests per second.
 var planMedium = map[string]float64{"free": 2, "pro": 20, "business": 60}
 
-const credentialsHelp = `offboard needs the credentials of a Server-to-Server OAuth app in the environment:
+const credentialsHelp = `offboard needs the credentials of a Server-to-Server OAuth app
+in the environment:
   ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET
 or an access token you already have in ZOOM_ACCESS_TOKEN.
 Create the app at https://marketplace.zoom.us (Develop > Build App > Server-to-Server OAuth)
@@ -43,7 +44,10 @@ func newService(e *env, f *runFlags) (*service, func(), error) {
 	var tokens zoom.TokenSource
 	cleanup := func() {}
 	if f.sandbox {
-		sb, err := zoomtest.Start("127.0.0.1:0", zoomtest.Options{Plan: f.plan, Latency: 40 * time.Millisecond})
+		sb, err := zoomtest.Start(
+			"127.0.0.1:0",
+			zoomtest.Options{Plan: f.plan, Latency: 40 * time.Millisecond},
+		)
 		if err != nil {
 			return nil, nil, fmt.Errorf("start the sandbox: %w", err)
 		}
@@ -139,7 +143,10 @@ func checkEndpoint(raw string) error {
 			return nil
 		}
 	}
-	return usageErrorf("refusing %s: Zoom is reached over https; plain http is allowed only on loopback", u.Redacted())
+	return usageErrorf(
+		"refusing %s: Zoom is reached over https; plain http is allowed only on loopback",
+		u.Redacted(),
+	)
 }
 
 func isLoopback(host string) bool {
