@@ -273,3 +273,34 @@ func previewPredictsRealRun(t *testing.T, listing bool) {
 		}
 	}
 }
+
+// TestRunOutlivesTokens runs past several token lifetimes, with Zoom keeping
+// earlier tokens valid and with Zoom dropping them when a new one is issued:
+// either way no row fails for its token.
+func TestRunOutlivesTokens(t *testing.T) {
+	for _, replaces := range []bool{false, true} {
+		t.Run(fmt.Sprintf("replaces previous %v", replaces), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				users := zoomtest.Generate(300)
+				opts := zoomtest.Options{Users: users, LightRate: 20, Latency: 50 * time.Millisecond,
+					TokenTTL: 5 * time.Second, TokenReplacesPrevious: replaces}
+				c, sb := newSandboxClient(t, opts, 20)
+				rows, err := runRows(t, &Runner{Service: c, Concurrency: 8},
+					rowsOf(emails(users), zoom.Deactivate))
+				if err != nil {
+					t.Fatalf("Run() = %v; want nil", err)
+				}
+				for _, r := range rows {
+					if r[3] != "updated" {
+						t.Fatalf("row %q; want every row updated across token renewals", r)
+					}
+				}
+				// 300 rows at 20/s take 15 s: three or four 5-second tokens,
+				// renewed early, and none fetched twice at once.
+				if n := sb.Stats().TokensIssued; n < 3 || n > 6 {
+					t.Errorf("tokens issued = %d; want 3 to 6", n)
+				}
+			})
+		})
+	}
+}
