@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -192,8 +191,8 @@ func listAll(ctx context.Context, d Directory, status string, l *Listing,
 }
 
 func isBadPageToken(err error) bool {
-	var e *zoom.Error
-	return errors.As(err, &e) && e.HTTPStatus == http.StatusBadRequest && e.Code == codeBadPageToken
+	code, ok := zoom.RefusalCode(err)
+	return ok && code == codeBadPageToken
 }
 
 // seenSet remembers the users a listing has shown, by ID and by address:

@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"iter"
-	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -313,8 +310,8 @@ func (st *run) already(ctx context.Context, res *Result, user string, a zoom.Act
 // refused reports whether err is Zoom refusing the change itself, as
 // opposed to not finding the user or not answering.
 func refused(err error) bool {
-	var ze *zoom.Error
-	return errors.As(err, &ze) && ze.HTTPStatus == http.StatusBadRequest
+	_, ok := zoom.RefusalCode(err)
+	return ok
 }
 
 // failed completes the result of a row whose call in ctx failed with err.
@@ -381,14 +378,7 @@ func describeError(res *Result, err error) {
 
 // retryable reports whether err is a failure that a later run may not meet:
 // throttling, a server error or a network error.
-func retryable(err error) bool {
-	var ze *zoom.Error
-	if errors.As(err, &ze) {
-		return ze.HTTPStatus == http.StatusTooManyRequests || ze.HTTPStatus >= 500
-	}
-	var ue *url.Error
-	return errors.As(err, &ue) || errors.Is(err, io.ErrUnexpectedEOF)
-}
+func retryable(err error) bool { return zoom.IsTransient(err) }
 
 // stopsRun reports whether err ends the whole run, and if so stops it.
 func (st *run) stopsRun(err error) bool {
@@ -410,14 +400,7 @@ func (st *run) stopsRun(err error) bool {
 }
 
 // condemnsRun reports whether err says the run itself is wrong rather than the row.
-func condemnsRun(err error) bool {
-	var ze *zoom.Error
-	if !errors.As(err, &ze) {
-		return false
-	}
-	return ze.HTTPStatus == http.StatusUnauthorized || ze.HTTPStatus == http.StatusForbidden ||
-		ze.Code == zoom.CodeMissingScope
-}
+func condemnsRun(err error) bool { return zoom.IsForbidden(err) }
 
 // noteFailure counts consecutive condemning failures and reports whether
 // there are enough to stop the run.

@@ -19,9 +19,49 @@ const (
 	CodeUserNotFound    = 1001 // the user does not exist
 	CodeInvalidToken    = 124  // the access token is invalid or expired
 	CodeMissingScope    = 4711 // the token lacks a scope the call needs
+	CodeMissingScopeOld = 4700 // the same, as older apps have been told
+	CodeNoPermission    = 104  // the same, in older documentation
 	CodeRateLimited     = 429  // too many requests
 	CodeBasicCapReached = 3412 // cannot activate: the account's Basic user cap is reached
 )
+
+// RefusalCode returns Zoom's code when err is Zoom refusing the request
+// itself (HTTP 400), as opposed to not finding the user, not letting the
+// caller in, or not answering.
+func RefusalCode(err error) (code int, ok bool) {
+	var e *Error
+	if errors.As(err, &e) && e.HTTPStatus == http.StatusBadRequest {
+		return e.Code, true
+	}
+	return 0, false
+}
+
+// IsTransient reports whether err is a failure that a later try may not
+// meet: throttling, a server error, or a request or answer lost on the way.
+func IsTransient(err error) bool {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.HTTPStatus == http.StatusTooManyRequests || e.HTTPStatus >= 500
+	}
+	return isNetworkError(err)
+}
+
+// IsMissingScope reports whether err says the token lacks a scope the call
+// needs.
+func IsMissingScope(err error) bool {
+	var e *Error
+	return errors.As(err, &e) &&
+		(e.Code == CodeMissingScope || e.Code == CodeMissingScopeOld || e.Code == CodeNoPermission)
+}
+
+// IsForbidden reports whether err says the caller may not make such calls at
+// all: its token is refused (401), the call is forbidden (403), or the token
+// lacks a scope. Every other row of a run would meet the same.
+func IsForbidden(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && (e.HTTPStatus == http.StatusUnauthorized ||
+		e.HTTPStatus == http.StatusForbidden || IsMissingScope(err))
+}
 
 // maxErrorBody bounds how much of an error response is read.
 const maxErrorBody = 64 << 10

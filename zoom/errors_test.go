@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -226,5 +227,36 @@ func TestUserPath(t *testing.T) {
 		if got := userPath(tt.in); got != tt.want {
 			t.Errorf("userPath(%q) = %q; want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestErrorKinds(t *testing.T) {
+	lost := &url.Error{Op: "Put", URL: "https://api.zoom.us/v2/users/a/status", Err: io.ErrUnexpectedEOF}
+	tests := []struct {
+		name                                 string
+		err                                  error
+		refused, transient, forbidden, scope bool
+	}{
+		{"bad request", &Error{HTTPStatus: 400, Code: 200}, true, false, false, false},
+		{"not found", &Error{HTTPStatus: 404, Code: 1001}, false, false, false, false},
+		{"missing scope", &Error{HTTPStatus: 400, Code: 4711}, true, false, true, true},
+		{"old missing scope", &Error{HTTPStatus: 401, Code: 4700}, false, false, true, true},
+		{"bad token", &Error{HTTPStatus: 401, Code: 124}, false, false, true, false},
+		{"forbidden", &Error{HTTPStatus: 403}, false, false, true, false},
+		{"throttled", &RateLimitError{Err: &Error{HTTPStatus: 429}}, false, true, false, false},
+		{"server error", &Error{HTTPStatus: 503}, false, true, false, false},
+		{"lost answer", lost, false, true, false, false},
+		{"refused credentials", &AuthError{HTTPStatus: 401}, false, false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, refused := RefusalCode(tt.err)
+			got := [4]bool{refused, IsTransient(tt.err), IsForbidden(tt.err), IsMissingScope(tt.err)}
+			want := [4]bool{tt.refused, tt.transient, tt.forbidden, tt.scope}
+			if got != want {
+				t.Errorf("refused, transient, forbidden, missing scope of %v = %v; want %v",
+					tt.err, got, want)
+			}
+		})
 	}
 }

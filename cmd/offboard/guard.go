@@ -7,7 +7,6 @@ import (
 	"io"
 	"iter"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -318,10 +317,6 @@ func checkScopes(granted []string, needs []scopeNeed) error {
 	return nil
 }
 
-// missingScopeCodes are Zoom's codes for a token that lacks a scope the
-// call needs: 4711, and 4700 seen from older apps.
-var missingScopeCodes = []int{zoom.CodeMissingScope, 4700}
-
 // accessError turns a failed access check into the error the run ends with.
 func accessError(err error) error {
 	var ae *zoom.AuthError
@@ -332,7 +327,7 @@ func accessError(err error) error {
 	case errors.As(err, &ae):
 		return usageErrorf("%v: check ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET, "+
 			"and that the app is activated; nothing was sent", err)
-	case errors.As(err, &ze) && slices.Contains(missingScopeCodes, ze.Code):
+	case zoom.IsMissingScope(err):
 		return usageErrorf("the token may not %s: add the scope %s to the app and run again; "+
 			"nothing was sent (%v)", needGet.what, needGet.advice, err)
 	case errors.As(err, &ze) && ze.HTTPStatus == http.StatusUnauthorized:
