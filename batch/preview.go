@@ -23,9 +23,11 @@ func (st *run) preview(seq int, row Row) Result {
 		res.Outcome, res.Message = Planned, "checked offline; Zoom was not asked"
 		return res
 	}
-	u, err := st.get(&res, row.User)
+	ctx, done := st.rowCalls()
+	defer done()
+	u, err := st.get(ctx, &res, row.User)
 	if err != nil {
-		return st.failure(res, err)
+		return st.failed(ctx, res, row, err)
 	}
 	st.noteFailure(false)
 	res.Outcome, res.ZoomCode, res.Message = judgeUser(u, row.Action)

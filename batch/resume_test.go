@@ -507,3 +507,32 @@ func TestRunRetryableFailureSaysResume(t *testing.T) {
 		})
 	}
 }
+
+func TestPreviewSendsNoGetAfterStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		users := zoomtest.Generate(100)
+		opts := zoomtest.Options{Users: users, LightRate: 10, Latency: 50 * time.Millisecond}
+		c, sb := newSandboxClient(t, opts, 10)
+		rep, err := CreateReport(filepath.Join(t.TempDir(), "preview.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		var atStop int
+		go func() {
+			time.Sleep(time.Second)
+			atStop = sb.Stats().Gets
+			cancel()
+		}()
+		r := &Runner{Service: c, Concurrency: 50, DryRun: true, Report: rep}
+		if err := r.Run(ctx, rowsOf(emails(users), zoom.Deactivate)); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Run() = %v; want context.Canceled", err)
+		}
+		rep.Close()
+		// One get may be on its way at the stop.
+		if gets := sb.Stats().Gets; gets > atStop+1 {
+			t.Errorf("preview sent %d gets, %d after the stop; want at most the one on its way",
+				gets, gets-atStop)
+		}
+	})
+}

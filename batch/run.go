@@ -288,8 +288,8 @@ func (st *run) rowCalls() (context.Context, func()) {
 }
 
 // get gets a user for a row, counting the requests in res.
-func (st *run) get(res *Result, user string) (zoom.User, error) {
-	u, resp, err := st.Service.GetUser(st.calls, user)
+func (st *run) get(ctx context.Context, res *Result, user string) (zoom.User, error) {
+	u, resp, err := st.Service.GetUser(ctx, user)
 	res.Attempts += resp.Attempts
 	res.HTTPStatus, res.TrackingID = resp.HTTPStatus, resp.TrackingID
 	return u, err
