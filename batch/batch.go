@@ -15,3 +15,6 @@ const (
 	Planned   Outcome = "planned"   // dry run: the change would happen
 	Pending   Outcome = "pending"   // not attempted because the run stopped
 )
+
+// Outcomes lists every outcome, in the order summaries give them.
+var Outcomes = []Outcome{Updated, Unchanged, Planned, Skipped, Invalid, Failed, Pending}

@@ -215,10 +215,4 @@ func (j *Journal) Uncertain(row Row) bool {
 	return !ok || e.unsure
 }
 
-func (o Outcome) valid() bool {
-	switch o {
-	case Updated, Unchanged, Failed, Invalid, Skipped, Planned, Pending:
-		return true
-	}
-	return false
-}
+func (o Outcome) valid() bool { return slices.Contains(Outcomes, o) }

@@ -285,10 +285,16 @@ func (r *Report) syncEvery(d time.Duration) {
 // Close finishes the report. A report file whose rows finished out of order,
 // or that holds several results of a row, is rewritten in input order with
 // the newest result of each row, through a temporary file renamed over it,
-// so that a crash during the rewrite leaves the journal whole.
+// so that a crash during the rewrite leaves the journal whole. A second
+// Close returns an error.
 func (r *Report) Close() error {
 	if r.file == nil {
 		return r.err
+	}
+	select {
+	case <-r.stopped:
+		return errors.New("report already closed")
+	default:
 	}
 	close(r.stop)
 	<-r.stopped

@@ -114,17 +114,11 @@ func perSecond(r float64) string {
 	return strings.TrimSuffix(fmt.Sprintf("%.1f", r), ".0") + "/s"
 }
 
-// outcomeOrder is the order of outcomes in the summary.
-var outcomeOrder = []batch.Outcome{
-	batch.Updated, batch.Unchanged, batch.Planned, batch.Skipped,
-	batch.Invalid, batch.Failed, batch.Pending,
-}
-
 // printSummary writes the run's summary to w.
 func printSummary(w io.Writer, counts map[batch.Outcome]int, elapsed time.Duration,
 	gate *ratelimit.Gate, report string) {
 	var parts []string
-	for _, o := range outcomeOrder {
+	for _, o := range batch.Outcomes {
 		if n := counts[o]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, o))
 		}

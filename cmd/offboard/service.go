@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net"
@@ -39,8 +40,8 @@ To try offboard without an account, add --sandbox.`
 // newService connects to Zoom, or to a sandbox it starts, as the flags say.
 // The returned func releases what it started.
 func newService(e *env, f *runFlags) (*service, func(), error) {
-	apiURL, tokenURL := firstOf(f.apiURL, e.getenv("ZOOM_API_URL"), zoom.DefaultAPIURL),
-		firstOf(f.tokenURL, e.getenv("ZOOM_TOKEN_URL"), zoom.DefaultTokenURL)
+	apiURL, tokenURL := cmp.Or(f.apiURL, e.getenv("ZOOM_API_URL"), zoom.DefaultAPIURL),
+		cmp.Or(f.tokenURL, e.getenv("ZOOM_TOKEN_URL"), zoom.DefaultTokenURL)
 	var tokens zoom.TokenSource
 	cleanup := func() {}
 	if f.sandbox {
@@ -155,13 +156,4 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-func firstOf(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
