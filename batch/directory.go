@@ -155,15 +155,6 @@ func (r *Roster) id(i int32) string {
 // case does not matter.
 func (r *Roster) hash(s string) uint64 { return maphash.String(r.seed, s) }
 
-// key returns the form of a user under which it is indexed: addresses in
-// lower case, IDs as they are.
-func key(s string) string {
-	if strings.Contains(s, "@") {
-		return strings.ToLower(s)
-	}
-	return s
-}
-
 // holds reports whether user i is the one key k names.
 func (r *Roster) holds(i int32, k string) bool {
 	if strings.Contains(k, "@") {
@@ -174,7 +165,7 @@ func (r *Roster) holds(i int32, k string) bool {
 
 // index records user i under s, an address or an ID.
 func (r *Roster) index(s string, i int32) {
-	k := key(s)
+	k := userKey(s)
 	h := r.hash(k)
 	if j, taken := r.byKey[h]; taken && !r.holds(j, k) {
 		r.spill[k] = i
@@ -185,7 +176,7 @@ func (r *Roster) index(s string, i int32) {
 
 // lookup finds the user that s, an address or an ID, names.
 func (r *Roster) lookup(s string) (int32, bool) {
-	k := key(s)
+	k := userKey(s)
 	i, ok := r.byKey[r.hash(k)]
 	switch {
 	case !ok:
