@@ -221,9 +221,6 @@ func (s *seenSet) add(u zoom.User) bool {
 	return true
 }
 
-// builtinRoles names Zoom's built-in roles by the role_id listings give.
-var builtinRoles = map[string]string{"0": "Owner", "1": "Admin", "2": "Member"}
-
 // withRoles fills in the role of every user that lacks one: from the role_id
 // for built-in roles, else by getting the user, a few at a time. Users that
 // no longer exist are dropped.
@@ -237,7 +234,7 @@ func withRoles(ctx context.Context, d Directory, users []zoom.User, workers int,
 	g.SetLimit(workers)
 	for i := range users {
 		if users[i].RoleName == "" {
-			users[i].RoleName = builtinRoles[users[i].RoleID]
+			users[i].RoleName = zoom.BuiltinRole(users[i].RoleID)
 		}
 		if users[i].RoleName != "" {
 			continue

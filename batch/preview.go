@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -87,20 +88,13 @@ func judgeUser(u zoom.User, a zoom.Action) (Outcome, int, string) {
 // roleName returns u's role_name, or the name its role_id stands for: a
 // listing gives only the ID, and tells custom roles by ID alone.
 func roleName(u zoom.User) string {
-	if u.RoleName != "" {
+	switch {
+	case u.RoleName != "":
 		return u.RoleName
-	}
-	switch u.RoleID {
-	case "":
+	case u.RoleID == "":
 		return ""
-	case "0":
-		return "Owner"
-	case "1":
-		return "Admin"
-	case "2":
-		return "Member"
 	}
-	return "custom role"
+	return cmp.Or(zoom.BuiltinRole(u.RoleID), "custom role")
 }
 
 func orDash(s string) string {

@@ -33,6 +33,14 @@ const (
 	TypeNone      = 99
 )
 
+// builtinRoles names Zoom's built-in roles by role_id, which listings give
+// instead of role_name.
+var builtinRoles = map[string]string{"0": "Owner", "1": "Admin", "2": "Member"}
+
+// BuiltinRole returns the name of the built-in role whose role_id is id:
+// "Owner", "Admin" or "Member", or "" for a custom role.
+func BuiltinRole(id string) string { return builtinRoles[id] }
+
 // TypeName returns the name of a user type, such as "Licensed".
 func TypeName(t int) string {
 	switch t {
