@@ -65,6 +65,10 @@ func (e *MismatchError) Error() string {
 // ReadJournal reads the report at path. A torn last line, left by a crash
 // in the middle of a write, is ignored; damage anywhere else is an error.
 func ReadJournal(path string) (*Journal, error) {
+	// A pipe or a device would block the open or never end: refuse them.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("read report to resume: %s is not a regular file", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read report to resume: %w", err)

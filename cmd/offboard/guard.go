@@ -68,7 +68,7 @@ type prepared struct {
 // --max-changes and asks the user, or for a preview lists the account when
 // that is cheaper than a get a row.
 func prepare(ctx context.Context, e *env, f *runFlags, file string, in *batch.Input,
-	svc *service) (*prepared, error) {
+	svc *service, j *batch.Journal) (*prepared, error) {
 	var prot *batch.Protected
 	if f.guard.protect != "" {
 		var err error
@@ -85,7 +85,7 @@ func prepare(ctx context.Context, e *env, f *runFlags, file string, in *batch.In
 	if err != nil {
 		return nil, err
 	}
-	done := resumedDone(f, file)
+	done := resumedDone(j)
 	if f.guard.limit > 0 {
 		reason := fmt.Sprintf("--limit %d; run again with --resume to go on", f.guard.limit)
 		rows = batch.Limit(rows, f.guard.limit, reason, done)
@@ -126,14 +126,9 @@ func guardRows(ctx context.Context, f *runFlags, in *batch.Input, svc *service,
 }
 
 // resumedDone returns what tells the rows that the run being resumed
-// finished, or nil. A report that cannot be read is left for openReport
-// to refuse.
-func resumedDone(f *runFlags, file string) func(batch.Row) bool {
-	if !f.resume {
-		return nil
-	}
-	j, err := batch.ReadJournal(f.reportPath(file))
-	if err != nil {
+// finished, or nil when no run is resumed.
+func resumedDone(j *batch.Journal) func(batch.Row) bool {
+	if j == nil {
 		return nil
 	}
 	return func(r batch.Row) bool { return j.Done(r) != "" }

@@ -254,11 +254,21 @@ func runRun(ctx context.Context, e *env, f *runFlags, file string) error {
 	if err := f.check(file); err != nil {
 		return err
 	}
+	path := f.reportPath(file)
+	if err := checkReportPath(path); err != nil {
+		return err
+	}
 	in, err := openInput(e, f, file)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
+	var journal *batch.Journal
+	if f.resume {
+		if journal, err = readJournal(path, in); err != nil {
+			return err
+		}
+	}
 
 	svc := &service{}
 	if !f.offline {
@@ -268,12 +278,12 @@ func runRun(ctx context.Context, e *env, f *runFlags, file string) error {
 		}
 		defer cleanup()
 	}
-	prep, err := prepare(ctx, e, f, file, in, svc)
+	prep, err := prepare(ctx, e, f, file, in, svc, journal)
 	if err != nil {
 		return err
 	}
 
-	report, journal, path, err := openReport(e, f, file, in)
+	report, path, err := openReport(e, f, file, journal)
 	if err != nil {
 		return err
 	}
@@ -351,37 +361,37 @@ func openReport(
 	e *env,
 	f *runFlags,
 	file string,
-	in *batch.Input,
-) (*batch.Report, *batch.Journal, string, error) {
+	j *batch.Journal,
+) (*batch.Report, string, error) {
 	path := f.reportPath(file)
 	if path == "-" {
 		r, err := batch.NewStreamReport(e.stdout)
-		return r, nil, "standard output", err
+		return r, "standard output", err
 	}
-	if err := checkReportPath(path); err != nil {
-		return nil, nil, "", err
-	}
-	if f.resume {
-		r, j, err := resumeReport(path, in)
-		return r, j, path, err
+	if j != nil {
+		r, err := batch.ResumeReport(j)
+		if err != nil {
+			return nil, "", &exitError{code: exitUsage, err: err}
+		}
+		return r, path, nil
 	}
 	if f.replaceable() {
 		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, nil, "", usageErrorf("replace the earlier report: %v", err)
+			return nil, "", usageErrorf("replace the earlier report: %v", err)
 		}
 	}
 	r, err := batch.CreateReport(path)
 	if errors.Is(err, os.ErrExist) {
-		return nil, nil, "", usageErrorf(
+		return nil, "", usageErrorf(
 			"report %s already exists: add --resume to continue that run, "+
 				"or choose another report with --report",
 			path,
 		)
 	}
 	if err != nil {
-		return nil, nil, "", &exitError{code: exitUsage, err: err}
+		return nil, "", &exitError{code: exitUsage, err: err}
 	}
-	return r, nil, path, nil
+	return r, path, nil
 }
 
 // checkReportPath refuses a report path that exists and is not a regular
@@ -395,25 +405,20 @@ func checkReportPath(path string) error {
 		path, fi.Mode().Type())
 }
 
-func resumeReport(path string, in *batch.Input) (*batch.Report, *batch.Journal, error) {
+// readJournal reads the report of the run to resume and checks that it was
+// written for in, before anything is sent.
+func readJournal(path string, in *batch.Input) (*batch.Journal, error) {
 	j, err := batch.ReadJournal(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, usageErrorf(
-			"there is no report at %s to resume: run without --resume",
-			path,
-		)
+		return nil, usageErrorf("there is no report at %s to resume: run without --resume", path)
 	}
 	if err != nil {
-		return nil, nil, &exitError{code: exitUsage, err: err}
+		return nil, &exitError{code: exitUsage, err: err}
 	}
 	if err := j.Verify(in.Rows()); err != nil {
-		return nil, nil, usageErrorf("cannot resume from %s: %v", path, err)
+		return nil, usageErrorf("cannot resume from %s: %v", path, err)
 	}
-	r, err := batch.ResumeReport(j)
-	if err != nil {
-		return nil, nil, &exitError{code: exitUsage, err: err}
-	}
-	return r, j, nil
+	return j, nil
 }
 
 // resumeHint is the command that continues a stopped run.

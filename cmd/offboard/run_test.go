@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/offboard/offboard/zoom/zoomtest"
@@ -325,7 +326,12 @@ func TestRunPreviewThenRun(t *testing.T) {
 
 func TestRunRefusesReportThatIsNoFile(t *testing.T) {
 	file := copyDemo(t)
-	for _, path := range []string{t.TempDir(), os.DevNull} {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Opening a pipe would block until a writer came: none comes.
+	for _, path := range []string{t.TempDir(), os.DevNull, "/dev/zero", fifo} {
 		for _, resume := range []bool{false, true} {
 			args := []string{"run", "--sandbox", "--report", path, file}
 			if resume {
