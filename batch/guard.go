@@ -104,10 +104,13 @@ func (p *Protected) Resolve(ctx context.Context, g Getter, emails, ids bool) (in
 	return len(todo), nil
 }
 
+// protectedMsg begins the message of a row skipped as protected.
+const protectedMsg = "protected: "
+
 // Guard returns rows with every row to send that names a protected user
 // made Skipped. Rows already judged keep their outcome.
 func (p *Protected) Guard(rows iter.Seq2[Row, error]) iter.Seq2[Row, error] {
-	msg := "protected: " + displayName(p.name) + " lists this user, who is never changed"
+	msg := protectedMsg + displayName(p.name) + " lists this user, who is never changed"
 	return func(yield func(Row, error) bool) {
 		for row, err := range rows {
 			if err == nil && row.Outcome == "" && p.Has(row.User) {

@@ -36,6 +36,7 @@ type entry struct {
 	sum     uint64
 	outcome Outcome
 	unsure  bool // a request may have been sent and have taken effect
+	kept    bool // skipped as protected: the run must never change the user
 }
 
 // The beginnings of the messages of pending rows that a run did not send.
@@ -146,8 +147,9 @@ func (j *Journal) parse(rec []string, err error) (entry, int, error) {
 		return entry{}, 0, fmt.Errorf("incomplete record for input line %d", line)
 	}
 	attempts, _ := strconv.Atoi(rec[7])
+	msg := uninert(rec[6])
 	e := entry{sum: j.sum(uninert(rec[1]), zoom.Action(rec[2])), outcome: o,
-		unsure: unsure(o, attempts, uninert(rec[6]))}
+		unsure: unsure(o, attempts, msg), kept: o == Skipped && strings.HasPrefix(msg, protectedMsg)}
 	return e, line, nil
 }
 
@@ -176,10 +178,12 @@ func (j *Journal) sum(user string, a zoom.Action) uint64 {
 }
 
 // Done returns the outcome the journal records for row when that outcome is
-// final, updated or unchanged, and "" otherwise.
+// final, and "" otherwise. Updated and unchanged rows are final, and so are
+// rows skipped as protected: a user protected once in a run stays so when
+// the run is resumed, even if the resume forgets --protect.
 func (j *Journal) Done(row Row) Outcome {
 	e := j.rows[row.Line]
-	if e.outcome == Updated || e.outcome == Unchanged {
+	if e.outcome == Updated || e.outcome == Unchanged || e.kept {
 		return e.outcome
 	}
 	return ""

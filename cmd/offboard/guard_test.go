@@ -560,3 +560,37 @@ func TestRunAccessCheckIsOneCall(t *testing.T) {
 		})
 	}
 }
+
+func TestResumeKeepsProtectedUsers(t *testing.T) {
+	users := zoomtest.Generate(6)
+	sb, vars := guardSandbox(t, zoomtest.Options{Users: users})
+	var list []string
+	for _, u := range users {
+		list = append(list, u.Email)
+	}
+	file, report := demoLeavers(t, list...)
+	protect := writeFile(t, "protect.txt", list[4]+"\n")
+	steps := [][]string{
+		{"--protect", protect, "--limit", "2"},
+		{"--resume"}, // forgets --protect
+	}
+	for _, args := range steps {
+		args = append([]string{"run", "--yes", file}, args...)
+		if code, _, stderr := runOffboard(t, vars, "", args...); code != exitOK {
+			t.Fatalf("offboard %v = exit %d; want 0\n%s", args, code, stderr)
+		}
+	}
+	if u, _ := sb.User(list[4]); u.Status != "active" || sb.Stats().Users[list[4]].StatusCalls != 0 {
+		t.Errorf("protected user %s = %+v after a resume without --protect; want untouched",
+			list[4], u)
+	}
+	_, rows := reportRows(t, report)
+	if rows[4][3] != "skipped" || !strings.HasPrefix(rows[4][6], "protected") {
+		t.Errorf("protected row = %q; want it still skipped as protected", rows[4])
+	}
+	for i, r := range rows {
+		if i != 4 && r[3] != "updated" {
+			t.Errorf("row %q; want updated", r)
+		}
+	}
+}
