@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/offboard/offboard/batch"
 	"github.com/offboard/offboard/zoom/zoomtest"
 )
 
@@ -226,8 +227,29 @@ func (f *sandboxFlags) directory() ([]zoomtest.User, error) {
 	}
 	defer file.Close()
 	users, err := zoomtest.ReadUsers(file)
+	if errors.Is(err, zoomtest.ErrNoEmailColumn) {
+		users, err = leaverMembers(f.users)
+	}
 	if err != nil {
 		return nil, usageErrorf("--users %s: %v", f.users, err)
 	}
 	return users, nil
+}
+
+// leaverMembers reads a leaver file as offboard run does, whatever its
+// delimiter, encoding or header, and makes every address in it a member.
+func leaverMembers(path string) ([]zoomtest.User, error) {
+	in, err := batch.Open(path, batch.ReadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	var emails []string
+	for row, err := range in.Rows() {
+		if err != nil {
+			return nil, err
+		}
+		emails = append(emails, row.User)
+	}
+	return zoomtest.Members(emails), nil
 }

@@ -143,6 +143,9 @@ func sandboxToken(t *testing.T, vars map[string]string) string {
 }
 
 func TestSandboxDirectories(t *testing.T) {
+	// An HR export: a byte-order mark, semicolons, and no plain email column.
+	export := writeFile(t, "export.csv", "\ufeffName;Work Email\n\"Doe, Jane\";jane@corp.example\n"+
+		"Al;al@corp.example\nAl again;AL@corp.example\n")
 	tests := []struct {
 		name string
 		args []string
@@ -150,6 +153,7 @@ func TestSandboxDirectories(t *testing.T) {
 	}{
 		{"generated", []string{"--generate", "250"}, "serving 250 users"},
 		{"leaver list", []string{"--users", "../../testdata/leavers.csv"}, "serving 11 users"},
+		{"hr export", []string{"--users", export}, "serving 2 users"},
 		{"business plan", []string{"--plan", "business", "--listen", "localhost:0"},
 			"(business plan)"},
 	}

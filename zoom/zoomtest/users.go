@@ -131,6 +131,11 @@ func userID(email string) string {
 // content.
 var ErrUsersFile = errors.New("invalid users file")
 
+// ErrNoEmailColumn is returned by ReadUsers for a file whose header has no
+// email column. It wraps ErrUsersFile. Such a file may still be a leaver
+// file that offboard's own reader understands; Members then makes users of it.
+var ErrNoEmailColumn = fmt.Errorf("%w: no email column in header", ErrUsersFile)
+
 // ReadUsers reads a CSV file with a header row. With a status column it is a
 // directory whose columns are email (required), id, first_name, last_name,
 // status, role, type, dept, last_login, created, zoom_room and
@@ -149,7 +154,7 @@ func ReadUsers(r io.Reader) ([]User, error) {
 	}
 	cols := columns(header)
 	if _, ok := cols["email"]; !ok {
-		return nil, fmt.Errorf("%w: no email column in header", ErrUsersFile)
+		return nil, ErrNoEmailColumn
 	}
 	read, dedupe := rowReader(readMember), true
 	if _, ok := cols["status"]; ok {
@@ -218,13 +223,33 @@ func readMember(rec []string, cols map[string]int) (User, bool, error) {
 	if !strings.Contains(email, "@") {
 		return User{}, false, nil
 	}
-	first, last, _ := strings.Cut(field(rec, cols, "name"), " ")
+	u := member(email)
+	u.FirstName, u.LastName, _ = strings.Cut(field(rec, cols, "name"), " ")
+	return u, true, nil
+}
+
+// member returns an active licensed Member with address email.
+func member(email string) User {
 	return User{
-		ID: userID(email), Email: email, FirstName: first, LastName: last,
-		Status: StatusActive, Role: "Member", Type: TypeLicensed,
+		ID: userID(email), Email: email, Status: StatusActive, Role: "Member", Type: TypeLicensed,
 		LastLogin: time.Now().UTC().Add(-72 * time.Hour),
 		Created:   time.Now().UTC().Add(-400 * 24 * time.Hour),
-	}, true, nil
+	}
+}
+
+// Members returns a directory of active licensed Members, one for each
+// distinct address in emails, compared without regard to case; entries
+// that are not addresses are left out.
+func Members(emails []string) []User {
+	seen := make(map[string]bool, len(emails))
+	var users []User
+	for _, e := range emails {
+		if k := strings.ToLower(e); strings.Contains(e, "@") && !seen[k] {
+			seen[k] = true
+			users = append(users, member(e))
+		}
+	}
+	return users
 }
 
 func readDirectoryRow(rec []string, cols map[string]int) (User, bool, error) {
