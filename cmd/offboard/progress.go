@@ -115,7 +115,7 @@ func perSecond(r float64) string {
 }
 
 // printSummary writes the run's summary to w.
-func printSummary(w io.Writer, counts map[batch.Outcome]int, elapsed time.Duration,
+func printSummary(w io.Writer, counts map[batch.Outcome]int, elapsed time.Duration, daily bool,
 	gate *ratelimit.Gate, report string) {
 	var parts []string
 	for _, o := range batch.Outcomes {
@@ -128,7 +128,7 @@ func printSummary(w io.Writer, counts map[batch.Outcome]int, elapsed time.Durati
 	}
 	fmt.Fprintf(w, "%s in %s.\n", strings.Join(parts, ", "), elapsed.Round(100*time.Millisecond))
 	if gate != nil {
-		fmt.Fprintln(w, requestsSummary(gate.Stats()))
+		fmt.Fprintln(w, requestsSummary(gate.Stats(), daily))
 	}
 	fmt.Fprintf(w, "Report: %s\n", report)
 }
@@ -136,8 +136,9 @@ func printSummary(w io.Writer, counts map[batch.Outcome]int, elapsed time.Durati
 // requestsSummary tells the requests sent, the 429s met and the average pace
 // against the configured rate. The average runs from the first request to
 // the last, so that the time spent reading the file, fetching the token or
-// waiting for the last answer does not lower it.
-func requestsSummary(s ratelimit.Stats) string {
+// waiting for the last answer does not lower it. Unless the 429s were the
+// daily limit's, which the stop explains, it says what they mean.
+func requestsSummary(s ratelimit.Stats, daily bool) string {
 	line := fmt.Sprintf("Requests: %d sent, %d throttled by Zoom (429)", s.Calls, s.Throttles)
 	if r := s.Rate(); r > 0 {
 		line += ", " + perSecond(r) + " on average"
@@ -146,7 +147,7 @@ func requestsSummary(s ratelimit.Stats) string {
 		}
 	}
 	line += "."
-	if s.Throttles > 0 {
+	if s.Throttles > 0 && !daily {
 		line += "\nZoom refused some requests for pace: other apps share the account's limit, " +
 			"or the rate is above it. offboard paused and slowed down to fit."
 	}

@@ -310,7 +310,8 @@ func runRun(ctx context.Context, e *env, f *runFlags, file string) error {
 	}
 	counts := r.Counts()
 	if !f.quiet {
-		printSummary(e.stderr, counts, time.Since(start), svc.gate, path)
+		daily := errors.Is(runErr, batch.ErrDailyLimit)
+		printSummary(e.stderr, counts, time.Since(start), daily, svc.gate, path)
 		prep.printAfter(e.stderr, f, file, counts)
 	}
 	return exitFor(e, resumeHint(f, file), counts, runErr)

@@ -278,6 +278,9 @@ func TestRunDailyLimitStops(t *testing.T) {
 	if !strings.Contains(stderr, "daily") || !strings.Contains(stderr, "resets at") {
 		t.Errorf("stderr = %q; want the daily limit and its reset time", stderr)
 	}
+	if strings.Contains(stderr, "other apps share") {
+		t.Errorf("stderr = %q; want no talk of a shared per-second limit at the daily limit", stderr)
+	}
 	_, rows := reportRows(t, strings.TrimSuffix(file, ".csv")+".report.csv")
 	counts := map[string]int{}
 	for _, r := range rows {
