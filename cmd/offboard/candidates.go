@@ -57,9 +57,9 @@ last_login_time means never signed in. Run reads the email and action columns
 and ignores the others.
 
 Owners are always left out, since Zoom refuses to change them; admins are
-left out unless --include-admins is given. Zoom's listing does not say a
-user's role, so each user who passes the other filters is got once to learn
-it. The listing is paced at the plan's Medium rate limit, the gets share the
+left out unless --include-admins is given. Zoom's listing gives roles as
+role_id only: built-in roles are named from it, and a user with a custom role
+who passes the other filters is got once to learn its name. The listing is paced at the plan's Medium rate limit, the gets share the
 Light one (80% of it, as run does). The file is written only once the listing
 is complete; a summary goes to standard error.
 
@@ -244,14 +244,19 @@ func printCandidatesSummary(w io.Writer, f *candidatesFlags, l *batch.Listing, b
 		fmt.Fprintf(w, "Left out: %s.\n", left)
 	}
 	warnCandidates(w, f, len(l.Candidates))
+	next := "offboard run"
+	if f.conn.sandbox {
+		// The built-in sandbox is gone with this command: a run needs its own.
+		next = "offboard run --sandbox"
+	}
 	switch {
 	case len(l.Candidates) == 0:
 		fmt.Fprintf(w, "Nothing to review; %s holds only the header.\n", where)
 	case where == "standard output":
-		fmt.Fprintln(w, "Review the file, delete the lines of users to keep, then: offboard run FILE")
+		fmt.Fprintf(w, "Review the file, delete the lines of users to keep, then: %s FILE\n", next)
 	default:
 		fmt.Fprintf(w, "Wrote %s. Review it, delete the lines of users to keep, then:\n"+
-			"  offboard run %s\n", where, where)
+			"  %s %s\n", where, next, where)
 	}
 }
 
