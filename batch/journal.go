@@ -147,8 +147,10 @@ func (j *Journal) parse(rec []string, err error) (entry, int, error) {
 		return entry{}, 0, fmt.Errorf("incomplete record for input line %d", line)
 	}
 	attempts, _ := strconv.Atoi(rec[7])
-	msg := uninert(rec[6])
-	e := entry{sum: j.sum(uninert(rec[1]), zoom.Action(rec[2])), outcome: o,
+	// The sums are of the users as the report writes them; Verify sums the
+	// input's users the same way.
+	msg := rec[6]
+	e := entry{sum: j.sum(rec[1], zoom.Action(rec[2])), outcome: o,
 		unsure: unsure(o, attempts, msg), kept: o == Skipped && strings.HasPrefix(msg, protectedMsg)}
 	return e, line, nil
 }
@@ -199,7 +201,7 @@ func (j *Journal) Verify(rows iter.Seq2[Row, error]) error {
 			return err
 		}
 		e, ok := j.rows[row.Line]
-		if ok && e.sum != j.sum(row.User, row.Action) {
+		if ok && e.sum != j.sum(cell(row.User), row.Action) {
 			return &MismatchError{Line: row.Line, Got: fmt.Sprintf("%s %s", row.Action, row.User)}
 		}
 		if ok {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/offboard/offboard/zoom"
 )
@@ -47,8 +48,8 @@ func (r Result) record() []string {
 		finished = r.FinishedAt.UTC().Format(time.RFC3339)
 	}
 	return []string{
-		strconv.Itoa(r.Line), inert(r.User), string(r.Action), string(r.Outcome),
-		itoaOrEmpty(r.HTTPStatus), itoaOrEmpty(r.ZoomCode), inert(r.Message),
+		strconv.Itoa(r.Line), cell(r.User), string(r.Action), string(r.Outcome),
+		itoaOrEmpty(r.HTTPStatus), itoaOrEmpty(r.ZoomCode), cell(r.Message),
 		itoaOrEmpty(r.Attempts), r.TrackingID, finished,
 	}
 }
@@ -57,19 +58,30 @@ func (r Result) record() []string {
 // cell as a formula.
 const formulaStarts = "=+-@\t\r"
 
+// cell returns s as the report writes it: with white-space controls made
+// spaces and other control characters, such as a terminal's escape, made
+// U+FFFD; and with a leading apostrophe when a spreadsheet would take it for
+// a formula, so that a report opened in Excel runs nothing it holds.
+func cell(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		s = strings.Map(func(r rune) rune {
+			switch {
+			case r == '\t' || r == '\n' || r == '\r':
+				return ' '
+			case unicode.IsControl(r):
+				return '\uFFFD'
+			}
+			return r
+		}, s)
+	}
+	return inert(s)
+}
+
 // inert returns s with a leading apostrophe when a spreadsheet would take it
-// for a formula, so that a report opened in Excel runs nothing it holds.
+// for a formula.
 func inert(s string) string {
 	if s != "" && strings.ContainsRune(formulaStarts, rune(s[0])) {
 		return "'" + s
-	}
-	return s
-}
-
-// uninert undoes inert.
-func uninert(s string) string {
-	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune(formulaStarts, rune(s[1])) {
-		return s[1:]
 	}
 	return s
 }

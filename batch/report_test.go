@@ -238,6 +238,7 @@ func TestReportCellsAreInert(t *testing.T) {
 	rows2 := []Row{
 		{Line: 2, User: "=HYPERLINK(\"x\")", Outcome: Invalid},
 		{Line: 3, User: "+jo@example.com", Action: zoom.Deactivate},
+		{Line: 4, User: "a\x1b[2Jb@example.com", Outcome: Invalid},
 	}
 	if err := j.Verify(func(yield func(Row, error) bool) {
 		for _, r := range rows2 {

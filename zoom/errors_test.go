@@ -231,7 +231,8 @@ func TestUserPath(t *testing.T) {
 }
 
 func TestErrorKinds(t *testing.T) {
-	lost := &url.Error{Op: "Put", URL: "https://api.zoom.us/v2/users/a/status", Err: io.ErrUnexpectedEOF}
+	lost := &url.Error{Op: "Put", URL: "https://api.zoom.us/v2/users/a/status",
+		Err: io.ErrUnexpectedEOF}
 	tests := []struct {
 		name                                 string
 		err                                  error

@@ -59,8 +59,9 @@ and ignores the others.
 Owners are always left out, since Zoom refuses to change them; admins are
 left out unless --include-admins is given. Zoom's listing gives roles as
 role_id only: built-in roles are named from it, and a user with a custom role
-who passes the other filters is got once to learn its name. The listing is paced at the plan's Medium rate limit, the gets share the
-Light one (80% of it, as run does). The file is written only once the listing
+who passes the other filters is got once to learn its name. The listing is
+paced at the plan's Medium rate limit, the gets share the Light one (80% of
+it, as run does). The file is written only once the listing
 is complete; a summary goes to standard error.
 
 Credentials come from the environment, as for offboard run.`
