@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -273,6 +272,3 @@ func nextUTCMidnight(now time.Time) time.Time {
 	y, m, d := now.UTC().Date()
 	return time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
 }
-
-// formatInt is strconv.Itoa for query values.
-func formatInt(n int) string { return strconv.Itoa(n) }

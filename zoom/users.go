@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -147,7 +148,7 @@ func (c *Client) ListUsers(
 	pageSize int,
 	pageToken string,
 ) (Page, Response, error) {
-	q := url.Values{"status": {status}, "page_size": {formatInt(pageSize)}}
+	q := url.Values{"status": {status}, "page_size": {strconv.Itoa(pageSize)}}
 	if pageToken != "" {
 		q.Set("next_page_token", pageToken)
 	}
