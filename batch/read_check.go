@@ -29,8 +29,12 @@ func (in *Input) check(opt *ReadOptions) error {
 	if in.delim == 0 && sepLine {
 		in.delim = sep
 	}
+	detected := detectDelimiter(sample, truncated, recognisable)
 	if in.delim == 0 {
-		in.delim = detectDelimiter(sample, truncated, recognisable)
+		in.delim = detected
+	}
+	if err := checkGivenDelimiter(opt.Delimiter, detected, sample, sepLine); err != nil {
+		return &InputError{File: in.name, Line: 1, Err: err}
 	}
 	in.sum.Delimiter = in.delim
 	return in.firstPass(opt)
@@ -159,4 +163,19 @@ func (in *Input) tally(rec []string, line int) {
 	default:
 		in.users.add(row.User, row.Action, line)
 	}
+}
+
+// checkGivenDelimiter refuses a delimiter given in the options that the
+// first line does not hold while it holds the one detected: every row would
+// read as one field, and the rows would fail for it one by one.
+func checkGivenDelimiter(given, detected rune, sample []byte, sepLine bool) error {
+	if given == 0 || given == detected || sepLine {
+		return nil
+	}
+	first, _, _ := bytes.Cut(sample, []byte("\n"))
+	if bytes.ContainsRune(first, given) || !bytes.ContainsRune(first, detected) {
+		return nil
+	}
+	return fmt.Errorf("%w: the first line holds no %q but is split by %q: check the delimiter",
+		ErrOption, given, detected)
 }

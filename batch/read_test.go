@@ -51,6 +51,7 @@ var readGoldenCases = []struct {
 	{name: "utf16-nobom"},
 	{name: "semicolon"},
 	{name: "semicolon-as-comma", file: "semicolon", opt: ReadOptions{Delimiter: ','}},
+	{name: "comma-as-semicolon", file: "basic", opt: ReadOptions{Delimiter: ';'}},
 	{name: "pipe"},
 	{name: "excel-sep"},
 	{name: "excel-trailing"},
