@@ -235,9 +235,9 @@ func printCandidatesSummary(w io.Writer, f *candidatesFlags, l *batch.Listing, b
 	where string) {
 	fmt.Fprintf(w, "Listed %s %s users in %s%s.\n", count(l.Listed), f.status,
 		plural(l.Pages, "page"), restarted(l.Restarts))
-	fmt.Fprintf(w, "Found %s: %s not signed in since %s (%d days).\n",
+	fmt.Fprintf(w, "Found %s: %s not signed in since %s (%s).\n",
 		plural(len(l.Candidates), "candidate"), typeWords[f.userType],
-		before.UTC().Format(time.DateOnly), f.inactiveDays)
+		before.UTC().Format(time.DateOnly), plural(f.inactiveDays, "day"))
 	if len(l.Candidates) > 0 {
 		fmt.Fprintf(w, "Licences they hold: %s.\n", licences(l.Candidates))
 	}

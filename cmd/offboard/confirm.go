@@ -23,8 +23,9 @@ func confirm(ctx context.Context, e *env, f *runFlags, file string, plan batch.P
 	case n == 0 || f.yes || f.sandbox:
 		return nil
 	case !e.stdinTTY || !e.stderrTTY || file == "-":
-		return usageErrorf("this run would send %d changes, and there is no terminal to ask "+
-			"whether to go on: add --yes (and try --dry-run first); nothing was sent", n)
+		return usageErrorf("this run would send %s, and there is no terminal to ask "+
+			"whether to go on: add --yes (and try --dry-run first); nothing was sent",
+			plural(n, "change"))
 	}
 	describePlan(e.stderr, f, plan, svc)
 	fmt.Fprintf(e.stderr, "Type %d to go on, anything else to stop: ", n)

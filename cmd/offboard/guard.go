@@ -99,8 +99,8 @@ func prepare(ctx context.Context, e *env, f *runFlags, file string, in *batch.In
 		return p, nil
 	}
 	if n := f.guard.maxChanges; n > 0 && p.plan.Changes() > n {
-		return nil, usageErrorf("--max-changes %d: this run would send %d changes; "+
-			"nothing was sent", n, p.plan.Changes())
+		return nil, usageErrorf("--max-changes %d: this run would send %s; "+
+			"nothing was sent", n, plural(p.plan.Changes(), "change"))
 	}
 	return p, confirm(ctx, e, f, file, p.plan, svc)
 }
@@ -171,8 +171,8 @@ func (p *prepared) printAfter(w io.Writer, f *runFlags, file string, counts map[
 		p.printForecast(w, f)
 	}
 	if f.guard.limit > 0 && counts[batch.Pending] > 0 && !f.dryRun && f.report != "-" {
-		fmt.Fprintf(w, "--limit %d held back %d rows. To send them:\n  %s\n",
-			f.guard.limit, counts[batch.Pending], resumeHint(f, file))
+		fmt.Fprintf(w, "--limit %d held back %s. To send them:\n  %s\n",
+			f.guard.limit, plural(counts[batch.Pending], "row"), resumeHint(f, file))
 	}
 }
 
@@ -200,15 +200,15 @@ func (p *prepared) printForecast(w io.Writer, f *runFlags) {
 	}
 	fmt.Fprintf(w, "Preview: %s.\n", strings.Join(parts, ", "))
 	calls := callsFor(fc.Sends(), f.guard.precheck)
-	fmt.Fprintf(w, "A real run would send %d requests: %s at %s.\n",
-		calls, aboutDuration(calls, f.pace()), paceText(f.pace()))
+	fmt.Fprintf(w, "A real run would send %s: %s at %s.\n",
+		plural(calls, "request"), aboutDuration(calls, f.pace()), paceText(f.pace()))
 	if p.roster != nil {
-		fmt.Fprintf(w, "Judged from a listing of the account's %d users (%d pages), "+
-			"not a get a row.\n", p.roster.Len(), p.roster.Pages)
+		fmt.Fprintf(w, "Judged from a listing of the account's %s (%s), not a get a row.\n",
+			plural(p.roster.Len(), "user"), plural(p.roster.Pages, "page"))
 	}
 	if n := f.guard.maxChanges; n > 0 && p.plan.Changes() > n {
 		fmt.Fprintf(w, "--max-changes %d: a real run would refuse to start: "+
-			"it would send %d changes.\n", n, p.plan.Changes())
+			"it would send %s.\n", n, plural(p.plan.Changes(), "change"))
 	}
 }
 
