@@ -20,9 +20,8 @@ import (
 // account's users, and a get of one user for what the listing leaves out.
 // *zoom.Client is one.
 type Directory interface {
-	ListUsers(ctx context.Context, status string, pageSize int, pageToken string) (
-		zoom.Page, zoom.Response, error)
-	GetUser(ctx context.Context, userID string) (zoom.User, zoom.Response, error)
+	Lister
+	Getter
 }
 
 // ListPageSize is the page size a listing asks for: the most Zoom allows
@@ -161,32 +160,47 @@ func (c Criteria) dropPrivileged(users []zoom.User, l *Listing) []zoom.User {
 func listAll(ctx context.Context, d Directory, status string, l *Listing,
 	visit func(zoom.User)) error {
 	seen := newSeenSet()
-	token := ""
-	for page := 1; ; page++ {
-		p, _, err := d.ListUsers(ctx, status, ListPageSize, token)
-		if token != "" && isBadPageToken(err) {
-			if l.Restarts == maxRestarts {
-				return fmt.Errorf("list %s users: %w: started over %d times", status,
-					ErrListingExpired, l.Restarts)
-			}
-			l.Restarts++
-			token, page = "", 0
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("list %s users, page %d: %w", status, page, err)
-		}
-		l.Pages++
+	return listPages(ctx, d, status, nil, &l.Pages, &l.Restarts, func(p zoom.Page) {
 		for _, u := range p.Users {
 			if seen.add(u) {
 				l.Listed++
 				visit(u)
 			}
 		}
-		if p.NextPageToken == "" {
+	})
+}
+
+// listPages calls visit with every page of the listing of status, from
+// first, or from a page it gets when first is nil, following
+// next_page_token. A page token that expired starts the listing over, at
+// most maxRestarts times: visit then sees users again, and must not count
+// them twice. It counts the pages visited and the restarts.
+func listPages(ctx context.Context, l Lister, status string, first *zoom.Page,
+	pages, restarts *int, visit func(zoom.Page)) error {
+	next, token := first, ""
+	for n := 1; ; n++ {
+		if next == nil {
+			p, _, err := l.ListUsers(ctx, status, ListPageSize, token)
+			if token != "" && isBadPageToken(err) {
+				if *restarts == maxRestarts {
+					return fmt.Errorf("list %s users: %w: started over %d times", status,
+						ErrListingExpired, *restarts)
+				}
+				*restarts++
+				token, n = "", 0
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("list %s users, page %d: %w", status, n, err)
+			}
+			next = &p
+		}
+		*pages++
+		visit(*next)
+		if next.NextPageToken == "" {
 			return nil
 		}
-		token = p.NextPageToken
+		token, next = next.NextPageToken, nil
 	}
 }
 

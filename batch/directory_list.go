@@ -64,34 +64,15 @@ func pagesOf(p zoom.Page) int {
 }
 
 // list adds the users of the listing of status that page starts, following
-// next_page_token, and starts the listing over when a token expires.
+// next_page_token, and starts the listing over when a token expires. Users
+// seen before a restart are not added twice.
 func (r *Roster) list(ctx context.Context, l Lister, status string, page zoom.Page) error {
-	r.Pages++
-	for n := 1; ; n++ {
-		for _, u := range page.Users {
+	return listPages(ctx, l, status, &page, &r.Pages, &r.Restarts, func(p zoom.Page) {
+		for _, u := range p.Users {
 			if u.Status == "" {
 				u.Status = status
 			}
 			r.Add(u)
 		}
-		if page.NextPageToken == "" {
-			return nil
-		}
-		next, _, err := l.ListUsers(ctx, status, ListPageSize, page.NextPageToken)
-		if isBadPageToken(err) {
-			if r.Restarts == maxRestarts {
-				return fmt.Errorf("list %s users: %w: started over %d times", status,
-					ErrListingExpired, r.Restarts)
-			}
-			// Users seen before the restart are not added twice.
-			r.Restarts++
-			next, _, err = l.ListUsers(ctx, status, ListPageSize, "")
-			n = 0
-		}
-		if err != nil {
-			return fmt.Errorf("list %s users, page %d: %w", status, n+1, err)
-		}
-		r.Pages++
-		page = next
-	}
+	})
 }
