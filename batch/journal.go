@@ -24,8 +24,9 @@ import (
 // them, since such a row may have been changed just before a crash.
 type Journal struct {
 	path   string
-	size   int64 // length of the header and the whole records; a torn tail follows
-	header bool  // the file holds the whole header; false for an empty or torn one
+	file   *os.File // the report, open and locked; nil once closed or taken over
+	size   int64    // length of the header and the whole records; a torn tail follows
+	header bool     // the file holds the whole header; false for an empty or torn one
 	seed   maphash.Seed
 	rows   map[int]entry
 }
@@ -70,16 +71,32 @@ func ReadJournal(path string) (*Journal, error) {
 	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("read report to resume: %s is not a regular file", path)
 	}
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read report to resume: %w", err)
 	}
-	defer f.Close()
-	j := &Journal{path: path, seed: maphash.MakeSeed(), rows: make(map[int]entry)}
-	if err := j.read(bufio.NewReader(f)); err != nil {
+	// The lock is held from before the report is read until the resumed run
+	// closes it, so that two runs never write one report.
+	if err := lockFile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read report %s to resume: %w", path, err)
+	}
+	j := &Journal{path: path, file: f, seed: maphash.MakeSeed(), rows: make(map[int]entry)}
+	if err := j.read(bufio.NewReader(io.NewSectionReader(f, 0, 1<<62))); err != nil {
+		f.Close()
 		return nil, fmt.Errorf("read report %s to resume: %w", path, err)
 	}
 	return j, nil
+}
+
+// Close releases the report, unless ResumeReport has taken it over.
+func (j *Journal) Close() error {
+	if j.file == nil {
+		return nil
+	}
+	f := j.file
+	j.file = nil
+	return f.Close()
 }
 
 func (j *Journal) read(r *bufio.Reader) error {

@@ -19,6 +19,10 @@ import (
 	"github.com/offboard/offboard/zoom"
 )
 
+// ErrReportInUse means another run, in another process, is writing the
+// report: two runs of one report at once would send every change twice.
+var ErrReportInUse = errors.New("another offboard run is using this report")
+
 // ReportHeader is the report's header row: its columns, in order.
 var ReportHeader = []string{
 	"line", "user", "action", "outcome", "http_status", "zoom_code",
@@ -134,6 +138,10 @@ func CreateReport(path string) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create report: %w", err)
 	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("create report: %w", err)
+	}
 	r := newFileReport(f)
 	err = r.writeHeader()
 	if err == nil {
@@ -165,10 +173,11 @@ func durable(f *os.File) error {
 // results of a resumed run. A torn last line is cut off first. Close then
 // rewrites the report with one line per input row, the newest result of each.
 func ResumeReport(j *Journal) (*Report, error) {
-	f, err := os.OpenFile(j.path, os.O_RDWR, 0)
-	if err != nil {
-		return nil, fmt.Errorf("reopen report: %w", err)
+	f := j.file
+	if f == nil {
+		return nil, errors.New("reopen report: the journal is closed")
 	}
+	j.file = nil
 	if err := cutTornTail(f, j.size); err != nil {
 		f.Close()
 		return nil, err

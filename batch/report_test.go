@@ -250,3 +250,35 @@ func TestReportCellsAreInert(t *testing.T) {
 		t.Errorf("Verify() = %v; want the escaped user to match its row", err)
 	}
 }
+
+func TestReportIsLockedWhileOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.csv")
+	r, err := CreateReport(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second run, such as an overlapping cron job, must not resume it.
+	if _, err := ReadJournal(path); !errors.Is(err, ErrReportInUse) {
+		t.Fatalf("ReadJournal() while a run writes the report = %v; want ErrReportInUse", err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	j, err := ReadJournal(path)
+	if err != nil {
+		t.Fatalf("ReadJournal() after the run = %v; want the report", err)
+	}
+	if _, err := ReadJournal(path); !errors.Is(err, ErrReportInUse) {
+		t.Errorf("ReadJournal() while another resume holds it = %v; want ErrReportInUse", err)
+	}
+	r, err = ResumeReport(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if j2, err := ReadJournal(path); err != nil {
+		t.Errorf("ReadJournal() once the resume closed = %v; want the report", err)
+	} else {
+		j2.Close()
+	}
+}

@@ -9,6 +9,9 @@ import (
 )
 
 func main() {
+	// A report on standard output piped into a command that quits early,
+	// such as head, must stop the run with an error, not kill it silently.
+	signal.Ignore(syscall.SIGPIPE)
 	e := newSystemEnv()
 	ctx, abandon := interrupts()
 	e.abandon = abandon

@@ -268,6 +268,7 @@ func runRun(ctx context.Context, e *env, f *runFlags, file string) error {
 		if journal, err = readJournal(path, in); err != nil {
 			return err
 		}
+		defer journal.Close()
 	}
 
 	svc := &service{}
@@ -413,10 +414,14 @@ func readJournal(path string, in *batch.Input) (*batch.Journal, error) {
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, usageErrorf("there is no report at %s to resume: run without --resume", path)
 	}
+	if errors.Is(err, batch.ErrReportInUse) {
+		return nil, usageErrorf("%v: wait for the other run to end, or find it and stop it", err)
+	}
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
 	if err := j.Verify(in.Rows()); err != nil {
+		j.Close()
 		return nil, usageErrorf("cannot resume from %s: %v", path, err)
 	}
 	return j, nil
@@ -424,8 +429,13 @@ func readJournal(path string, in *batch.Input) (*batch.Journal, error) {
 
 // resumeHint is the command that continues a stopped run.
 func resumeHint(f *runFlags, file string) string {
-	if f.dryRun {
+	switch {
+	case f.dryRun:
 		return "run the same preview again: a preview changes nothing, so it has nothing to resume"
+	case f.report == "-":
+		// A report on standard output is gone: it cannot be resumed.
+		return "offboard run --precheck --report FILE [the same flags] " + file +
+			"\n(--precheck finds the users already changed, which are then unchanged)"
 	}
 	hint := "offboard run --resume"
 	if f.report != "" {

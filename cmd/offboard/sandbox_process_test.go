@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 )
@@ -21,5 +25,42 @@ func TestProcessRunAgainstSandboxAtItsRate(t *testing.T) {
 	checkFinished(t, sb, report, n)
 	if st := sb.stats(t); st.Throttled != 0 {
 		t.Errorf("sandbox sent %d 429s; want none at its own rate", st.Throttled)
+	}
+}
+
+// TestProcessReportPipeCloses runs with the report on standard output into a
+// reader that quits early, as `| head` does: the run stops with exit 3 and
+// says why, instead of dying silently of SIGPIPE.
+func TestProcessReportPipeCloses(t *testing.T) {
+	needBinary(t)
+	sb := startSandboxProc(t, "--rate", "100", "--latency", "10ms", "--generate", "300")
+	file, _ := leaversFile(t, 300)
+	cmd := exec.Command(binary, "run", "--yes", "--rate", "100", "--report", "-", file)
+	cmd.Env = cleanEnv(sb.vars)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(out)
+	for i := 0; i < 3 && lines.Scan(); i++ {
+	}
+	out.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("offboard still running a minute after its report's reader quit")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitStopped ||
+		!strings.Contains(stderr.String(), "report cannot be written") {
+		t.Errorf("offboard with its report's reader gone = exit %d, %q; want exit 3 saying "+
+			"the report cannot be written", code, stderr.String())
 	}
 }
