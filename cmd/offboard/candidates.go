@@ -329,20 +329,3 @@ func printCandidatesCalls(w io.Writer, svc *service, elapsed time.Duration) {
 		"(Light, at most %.1f/s), %d throttled (429), in %s.\n", m.Calls, m.Ceiling, g.Calls,
 		g.Ceiling, m.Throttles+g.Throttles, elapsed.Round(100*time.Millisecond))
 }
-
-// count formats n with thousands separators, such as 12,345.
-func count(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
-// plural returns n and noun, with an s when n is not 1.
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return count(n) + " " + noun + "s"
-}

@@ -125,8 +125,8 @@ func runSandbox(ctx context.Context, e *env, f *sandboxFlags) error {
 	fmt.Fprintf(e.stdout, "ZOOM_API_URL=%s\nZOOM_TOKEN_URL=%s\n", s.APIURL(), s.TokenURL())
 	fmt.Fprintf(e.stdout, "ZOOM_ACCOUNT_ID=%s\nZOOM_CLIENT_ID=%s\nZOOM_CLIENT_SECRET=%s\n",
 		c.AccountID, c.ClientID, c.ClientSecret)
-	fmt.Fprintf(e.stderr, "sandbox: serving %d users on %s (%s plan); stop with Ctrl-C\n",
-		len(opts.Users), s.URL(), f.plan)
+	fmt.Fprintf(e.stderr, "sandbox: serving %s on %s (%s plan); stop with Ctrl-C\n",
+		plural(len(opts.Users), "user"), s.URL(), f.plan)
 
 	<-ctx.Done()
 	if err := s.Close(); err != nil {
