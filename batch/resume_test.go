@@ -222,13 +222,11 @@ func TestResumeChecksRowsACrashHid(t *testing.T) {
 		users := zoomtest.Generate(30)
 		list := emails(users)
 		c, sb := newSandboxClient(t, zoomtest.Options{Users: users, LightRate: 50}, 50)
-		path := filepath.Join(t.TempDir(), "report.csv")
-		rep, _ := CreateReport(path)
-		r := &Runner{Service: c, Concurrency: 4, Report: rep}
-		if err := r.Run(context.Background(), rowsOf(list[:20], zoom.Deactivate)); err != nil {
+		r := &Runner{Service: c, Concurrency: 4}
+		path, err := runToFile(t, context.Background(), r, rowsOf(list[:20], zoom.Deactivate))
+		if err != nil {
 			t.Fatal(err)
 		}
-		rep.Close()
 		// The crash lost the records of lines 12 to 21, whose users were
 		// changed; lines 22 to 31 were never reached.
 		keepRecords(t, path, func(rec []string) bool {
@@ -258,13 +256,11 @@ func TestResumeStoppedAgainStillChecks(t *testing.T) {
 		users := zoomtest.Generate(20)
 		list := emails(users)
 		c, sb := newSandboxClient(t, zoomtest.Options{Users: users, LightRate: 50}, 50)
-		path := filepath.Join(t.TempDir(), "report.csv")
-		rep, _ := CreateReport(path)
-		r := &Runner{Service: c, Concurrency: 4, Report: rep}
-		if err := r.Run(context.Background(), rowsOf(list, zoom.Deactivate)); err != nil {
+		r := &Runner{Service: c, Concurrency: 4}
+		path, err := runToFile(t, context.Background(), r, rowsOf(list, zoom.Deactivate))
+		if err != nil {
 			t.Fatal(err)
 		}
-		rep.Close()
 		// A crash lost every record; then a resume was interrupted before
 		// it sent anything.
 		keepRecords(t, path, func([]string) bool { return false })
@@ -299,16 +295,13 @@ func TestResumeSendsDoneRowsNever(t *testing.T) {
 		users := zoomtest.Generate(40)
 		list := emails(users)
 		c, sb := newSandboxClient(t, zoomtest.Options{Users: users, LightRate: 20}, 20)
-		path := filepath.Join(t.TempDir(), "report.csv")
-		rep, _ := CreateReport(path)
 		ctx, cancel := context.WithCancel(context.Background())
-		r := &Runner{Service: c, Concurrency: 4, Report: rep, OnResult: func(res Result) {
+		r := &Runner{Service: c, Concurrency: 4, OnResult: func(res Result) {
 			if res.Seq == 15 {
 				cancel()
 			}
 		}}
-		r.Run(ctx, rowsOf(list, zoom.Deactivate))
-		rep.Close()
+		path, _ := runToFile(t, ctx, r, rowsOf(list, zoom.Deactivate))
 		before := sb.Stats()
 
 		rows, err := resumeRun(t, context.Background(), c, path, list)

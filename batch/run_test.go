@@ -63,17 +63,26 @@ func emails(users []zoomtest.User) []string {
 // runRows runs rows against svc and returns the report's data rows.
 func runRows(t *testing.T, r *Runner, rows iter.Seq2[Row, error]) ([][]string, error) {
 	t.Helper()
+	path, err := runToFile(t, context.Background(), r, rows)
+	return readReport(t, path)[1:], err
+}
+
+// runToFile runs rows with a new report file, which it closes, and returns
+// its path and the run's error.
+func runToFile(t *testing.T, ctx context.Context, r *Runner,
+	rows iter.Seq2[Row, error]) (string, error) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "report.csv")
 	rep, err := CreateReport(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.Report = rep
-	runErr := r.Run(context.Background(), rows)
+	runErr := r.Run(ctx, rows)
 	if err := rep.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return readReport(t, path)[1:], runErr
+	return path, runErr
 }
 
 func TestRunFailedRowDoesNotStopOthers(t *testing.T) {
@@ -171,15 +180,12 @@ func TestRunInterrupted(t *testing.T) {
 		users := zoomtest.Generate(50)
 		c, _ := newSandboxClient(t, zoomtest.Options{Users: users, LightRate: 10}, 10)
 		ctx, cancel := context.WithCancel(context.Background())
-		path := filepath.Join(t.TempDir(), "report.csv")
-		rep, _ := CreateReport(path)
-		r := &Runner{Service: c, Concurrency: 4, Report: rep, OnResult: func(res Result) {
+		r := &Runner{Service: c, Concurrency: 4, OnResult: func(res Result) {
 			if res.Seq == 10 {
 				cancel()
 			}
 		}}
-		err := r.Run(ctx, rowsOf(emails(users), zoom.Deactivate))
-		rep.Close()
+		path, err := runToFile(t, ctx, r, rowsOf(emails(users), zoom.Deactivate))
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("Run() = %v; want context.Canceled", err)
 		}
