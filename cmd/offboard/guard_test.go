@@ -32,6 +32,15 @@ func guardSandbox(t *testing.T, opts zoomtest.Options) (*zoomtest.Server, map[st
 
 // demoLeavers writes a file of the demo users with those addresses and
 // returns its path and its report's.
+// emailsOf returns the users' addresses, in order.
+func emailsOf(users []zoomtest.User) []string {
+	list := make([]string, len(users))
+	for i, u := range users {
+		list[i] = u.Email
+	}
+	return list
+}
+
 func demoLeavers(t *testing.T, users ...string) (string, string) {
 	t.Helper()
 	file := writeFile(t, "leavers.csv", "email\n"+strings.Join(users, "\n")+"\n")
@@ -250,10 +259,7 @@ func TestRunProtect(t *testing.T) {
 func TestRunLimit(t *testing.T) {
 	users := zoomtest.Generate(10)
 	sb, vars := guardSandbox(t, zoomtest.Options{Users: users})
-	var list []string
-	for _, u := range users {
-		list = append(list, u.Email)
-	}
+	list := emailsOf(users)
 	file, report := demoLeavers(t, list...)
 	steps := []struct {
 		args    []string
@@ -360,10 +366,7 @@ func TestRunStopsWhenEveryRowFails(t *testing.T) {
 	sb, vars := guardSandbox(t, zoomtest.Options{Users: users, Scopes: []string{"user:read:admin"}})
 	token := sandboxToken(t, vars)
 	static := map[string]string{"ZOOM_API_URL": vars["ZOOM_API_URL"], "ZOOM_ACCESS_TOKEN": token}
-	var list []string
-	for _, u := range users {
-		list = append(list, u.Email)
-	}
+	list := emailsOf(users)
 	file, report := demoLeavers(t, list...)
 	code, _, stderr := runOffboard(t, static, "", "run", "--yes", "--rate", "200",
 		"--concurrency", "1", file)
@@ -564,10 +567,7 @@ func TestRunAccessCheckIsOneCall(t *testing.T) {
 func TestResumeKeepsProtectedUsers(t *testing.T) {
 	users := zoomtest.Generate(6)
 	sb, vars := guardSandbox(t, zoomtest.Options{Users: users})
-	var list []string
-	for _, u := range users {
-		list = append(list, u.Email)
-	}
+	list := emailsOf(users)
 	file, report := demoLeavers(t, list...)
 	protect := writeFile(t, "protect.txt", list[4]+"\n")
 	steps := [][]string{

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -161,9 +162,17 @@ type runProc struct {
 // limits it first.
 func startRun(t *testing.T, sb *sandboxProc, prefix []string, args ...string) *runProc {
 	t.Helper()
+	return startRunTo(t, sb, nil, prefix, args...)
+}
+
+// startRunTo is startRun with the run's standard output going to stdout.
+func startRunTo(t *testing.T, sb *sandboxProc, stdout io.Writer, prefix []string,
+	args ...string) *runProc {
+	t.Helper()
 	argv := append(append(prefix, binary), args...)
 	p := &runProc{cmd: exec.Command(argv[0], argv[1:]...), done: make(chan struct{})}
 	p.cmd.Env = cleanEnv(sb.vars)
+	p.cmd.Stdout = stdout
 	p.cmd.Stderr = &p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

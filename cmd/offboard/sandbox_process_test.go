@@ -2,8 +2,7 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"os/exec"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -35,32 +34,20 @@ func TestProcessReportPipeCloses(t *testing.T) {
 	needBinary(t)
 	sb := startSandboxProc(t, "--rate", "100", "--latency", "10ms", "--generate", "300")
 	file, _ := leaversFile(t, 300)
-	cmd := exec.Command(binary, "run", "--yes", "--rate", "100", "--report", "-", file)
-	cmd.Env = cleanEnv(sb.vars)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
+	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := bufio.NewScanner(out)
+	p := startRunTo(t, sb, w, nil, "run", "--yes", "--rate", "100", "--report", "-", file)
+	w.Close()
+	lines := bufio.NewScanner(r)
 	for i := 0; i < 3 && lines.Scan(); i++ {
 	}
-	out.Close()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("offboard still running a minute after its report's reader quit")
-	}
-	if code := cmd.ProcessState.ExitCode(); code != exitStopped ||
-		!strings.Contains(stderr.String(), "report cannot be written") {
+	r.Close()
+	code := p.wait(t, time.Minute)
+	if stderr := p.stderr.String(); code != exitStopped ||
+		!strings.Contains(stderr, "report cannot be written") {
 		t.Errorf("offboard with its report's reader gone = exit %d, %q; want exit 3 saying "+
-			"the report cannot be written", code, stderr.String())
+			"the report cannot be written", code, stderr)
 	}
 }
