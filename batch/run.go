@@ -253,7 +253,7 @@ func (st *run) apply(seq int, row Row) Result {
 		res.Outcome, res.Message = Updated, updatedMessage(row.Action, resp)
 		return res
 	}
-	if refused(err) && st.already(ctx, &res, user, row.Action) {
+	if _, refused := zoom.RefusalCode(err); refused && st.already(ctx, &res, user, row.Action) {
 		return res
 	}
 	return st.failed(ctx, res, row, err)
@@ -305,13 +305,6 @@ func (st *run) already(ctx context.Context, res *Result, user string, a zoom.Act
 	st.noteFailure(false)
 	res.Outcome, res.Message = Unchanged, "already "+u.Status+" (zoom refused the change)"
 	return true
-}
-
-// refused reports whether err is Zoom refusing the change itself, as
-// opposed to not finding the user or not answering.
-func refused(err error) bool {
-	_, ok := zoom.RefusalCode(err)
-	return ok
 }
 
 // failed completes the result of a row whose call in ctx failed with err.
@@ -367,7 +360,7 @@ func describeError(res *Result, err error) {
 	} else {
 		res.Message = err.Error()
 	}
-	if !retryable(err) {
+	if !zoom.IsTransient(err) {
 		return
 	}
 	if res.Attempts > 1 {
@@ -375,10 +368,6 @@ func describeError(res *Result, err error) {
 	}
 	res.Message += "; run again with --resume to retry"
 }
-
-// retryable reports whether err is a failure that a later run may not meet:
-// throttling, a server error or a network error.
-func retryable(err error) bool { return zoom.IsTransient(err) }
 
 // stopsRun reports whether err ends the whole run, and if so stops it.
 func (st *run) stopsRun(err error) bool {
@@ -393,14 +382,12 @@ func (st *run) stopsRun(err error) bool {
 		stop(&StopError{Reason: ErrCredentials, Err: err})
 		return true
 	}
-	if st.noteFailure(condemnsRun(err)) {
+	// Every other row would meet a refused token or a missing scope too.
+	if st.noteFailure(zoom.IsForbidden(err)) {
 		stop(&StopError{Reason: ErrBroken, Err: err})
 	}
 	return false
 }
-
-// condemnsRun reports whether err says the run itself is wrong rather than the row.
-func condemnsRun(err error) bool { return zoom.IsForbidden(err) }
 
 // noteFailure counts consecutive condemning failures and reports whether
 // there are enough to stop the run.
