@@ -310,19 +310,19 @@ func (st *run) already(ctx context.Context, res *Result, user string, a zoom.Act
 // failed completes the result of a row whose call in ctx failed with err.
 // A row cut short before any request was sent is pending as never sent.
 func (st *run) failed(ctx context.Context, res Result, row Row, err error) Result {
-	if ctx.Err() != nil && st.calls.Err() == nil && res.Attempts == 0 {
+	switch {
+	case ctx.Err() == nil || st.calls.Err() != nil:
+		return st.failure(res, err)
+	case res.Attempts == 0:
 		unsent := st.unsent(res.Seq, row)
 		res.Outcome, res.Message = unsent.Outcome, unsent.Message
 		return res
 	}
-	if ctx.Err() != nil && st.calls.Err() == nil {
-		// Cut at the stop just as its request was about to go out.
-		describeError(&res, err)
-		res.Outcome = Pending
-		res.Message = "cut short (" + stopMessage(st.stopped) + "); checked again on resume"
-		return res
-	}
-	return st.failure(res, err)
+	// Cut at the stop just as its request was about to go out.
+	describeError(&res, err)
+	res.Outcome = Pending
+	res.Message = "cut short (" + stopMessage(st.stopped) + "); checked again on resume"
+	return res
 }
 
 // failure completes the result of a row whose call failed with err.
